@@ -54,7 +54,7 @@ impl YearMonth {
     }
 
     /// This month moved by `months` (negative moves back); `None` outside years 1 to 9999.
-    pub fn add(self, months: i64) -> Option<YearMonth> {
+    pub fn plus(self, months: i64) -> Option<YearMonth> {
         YearMonth::from_index(self.index().checked_add(months)?)
     }
 
@@ -108,7 +108,7 @@ pub enum MonthEnd {
 
 /// `date` moved by `months` months under an explicit month-end policy.
 pub fn add_months(date: NaiveDate, months: i64, policy: MonthEnd) -> Option<NaiveDate> {
-    let target = YearMonth::of(date).add(months)?;
+    let target = YearMonth::of(date).plus(months)?;
     let day = date.day();
     if day <= target.days() {
         return NaiveDate::from_ymd_opt(target.year, target.month, day);
@@ -180,16 +180,22 @@ mod tests {
     fn month_end_policy_is_explicit() {
         assert_eq!(add_months(d("2025-01-31"), 1, MonthEnd::Clamp), Some(d("2025-02-28")));
         assert_eq!(add_months(d("2024-01-31"), 1, MonthEnd::Clamp), Some(d("2024-02-29")));
-        assert_eq!(add_months(d("2025-01-31"), 1, MonthEnd::Overflow), Some(d("2025-03-03")));
-        assert_eq!(add_months(d("2024-01-31"), 1, MonthEnd::Overflow), Some(d("2024-03-02")));
+        assert_eq!(
+            add_months(d("2025-01-31"), 1, MonthEnd::Overflow),
+            Some(d("2025-03-03"))
+        );
+        assert_eq!(
+            add_months(d("2024-01-31"), 1, MonthEnd::Overflow),
+            Some(d("2024-03-02"))
+        );
         assert_eq!(add_months(d("2025-03-15"), -3, MonthEnd::Clamp), Some(d("2024-12-15")));
     }
 
     #[test]
     fn months_parse_and_move() {
         let m = YearMonth::parse("2025-06").unwrap();
-        assert_eq!(m.add(7).unwrap().to_string(), "2026-01");
-        assert_eq!(m.add(-6).unwrap().to_string(), "2024-12");
+        assert_eq!(m.plus(7).unwrap().to_string(), "2026-01");
+        assert_eq!(m.plus(-6).unwrap().to_string(), "2024-12");
         assert_eq!(m.days(), 30);
         assert_eq!(YearMonth::parse("2024-02").unwrap().days(), 29);
         assert_eq!(YearMonth::parse("2025-13"), None);

@@ -1,0 +1,538 @@
+//! From a checked contract to a calculation plan: components instantiated, compile-time `if`/`for`
+//! unrolled, invoice groups resolved, every let and line a numbered slot with its source span, and a
+//! dependency order in which no slot comes before what it reads.
+//!
+//! INVARIANT: a [`Plan`] is self-contained (owned, `Arc`s, no salsa ids): evaluation needs nothing
+//! else, so rayon workers share plans freely. Every line's group exists in the contract.
+
+use crate::check::{CheckedContract, GroupDef, ReviewDef};
+use crate::diag::{Code, Diagnostic};
+use crate::eval::value::Value;
+use crate::eval::{self, Billing};
+use crate::hir::{Expr, ExprKind, Stmt};
+use crate::syntax::ast::CheckKind;
+use crate::syntax::span::Span;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+pub type SlotId = u32;
+pub type EnvId = u32;
+
+/// A binding of a component parameter or loop variable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Binding {
+    /// Known at compile time (a default or a loop element).
+    Value(Value),
+    /// An argument: evaluated on demand, in the environment it was written in.
+    Arg(Arc<Expr>, EnvId),
+}
+
+/// The scope a slot's expression is evaluated in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Env {
+    pub bindings: Vec<Binding>,
+    /// `BodyRef(i)` → slot; `None` means "look in the parent" (loop bodies).
+    pub refs: Vec<Option<SlotId>>,
+    pub parent: Option<EnvId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SlotKind {
+    Let,
+    /// Index into [`Plan::lines`].
+    Line(usize),
+}
+
+/// A named value of the plan: a let or a line amount.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slot {
+    /// Qualified for component members: `revenue_share.qualifying`.
+    pub name: String,
+    pub kind: SlotKind,
+    pub expr: Arc<Expr>,
+    pub env: EnvId,
+    pub span: Span,
+}
+
+/// A line of the plan (its amount is the slot's value, rounded to cents).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinePlan {
+    pub slot: SlotId,
+    pub title: Arc<Expr>,
+    pub gl: Option<Arc<Expr>>,
+    pub desc: Option<Arc<Expr>>,
+    pub group: u32,
+    pub tags: Vec<String>,
+    pub order: Decimal,
+    pub env: EnvId,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckPlan {
+    pub cond: Arc<Expr>,
+    pub message: Arc<Expr>,
+    pub kind: CheckKind,
+    pub env: EnvId,
+    pub span: Span,
+}
+
+/// The source files a plan's spans point into: (display path, text).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct SourceIndex {
+    pub files: Vec<(String, Arc<str>)>,
+}
+
+impl SourceIndex {
+    /// The location of a span, with the first line of its text.
+    pub fn loc(&self, span: Span) -> Option<crate::invoice::SourceLoc> {
+        let (path, text) = self.files.get(span.file.0 as usize)?;
+        let (line, column) = crate::syntax::span::line_col(text, span.start as usize);
+        let snippet = text.get(span.range()).unwrap_or("");
+        let first = snippet.lines().next().unwrap_or("").trim_end();
+        let mut shown: String = first.chars().take(120).collect();
+        if snippet.contains('\n') || first.chars().count() > 120 {
+            shown.push_str(" …");
+        }
+        Some(crate::invoice::SourceLoc {
+            file: path.clone(),
+            line,
+            column,
+            text: shown,
+        })
+    }
+}
+
+/// A contract ready to evaluate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub site: String,
+    pub customer: String,
+    pub billing: Billing,
+    pub terms: String,
+    pub effective: Option<chrono::NaiveDate>,
+    pub review: Option<ReviewDef>,
+    pub groups: Vec<GroupDef>,
+    /// The contract's source file, as given.
+    pub file: String,
+    pub slots: Vec<Slot>,
+    pub envs: Vec<Env>,
+    /// Lines in invoice order: by `order`, then as written.
+    pub lines: Vec<LinePlan>,
+    pub checks: Vec<CheckPlan>,
+    /// Slots in dependency order.
+    pub order: Vec<SlotId>,
+    pub sources: Arc<SourceIndex>,
+}
+
+impl Plan {
+    /// Resolves `BodyRef(index)` in an environment (through loop parents).
+    pub fn resolve_ref(&self, env: EnvId, index: u32) -> Option<SlotId> {
+        let mut current = Some(env);
+        while let Some(e) = current {
+            let env = self.envs.get(e as usize)?;
+            if let Some(Some(slot)) = env.refs.get(index as usize) {
+                return Some(*slot);
+            }
+            current = env.parent;
+        }
+        None
+    }
+
+    /// The line plans carrying a tag (optionally of one group).
+    pub fn tagged(&self, tag: &str, group: Option<u32>) -> impl Iterator<Item = &LinePlan> {
+        self.lines
+            .iter()
+            .filter(move |l| l.tags.iter().any(|t| t == tag) && group.is_none_or(|g| g == l.group))
+    }
+
+    pub fn group(&self, number: u32) -> Option<&GroupDef> {
+        self.groups.iter().find(|g| g.number == number)
+    }
+}
+
+/// Default `order` of a line that does not say: after the Towne Park components' own positions.
+pub const DEFAULT_ORDER: u32 = 100;
+
+struct Compiler<'c> {
+    contract: &'c CheckedContract,
+    slots: Vec<Slot>,
+    envs: Vec<Env>,
+    lines: Vec<(LinePlan, usize)>,
+    checks: Vec<CheckPlan>,
+    diags: Vec<Diagnostic>,
+    sources: Arc<SourceIndex>,
+}
+
+/// Compiles a checked contract into a plan. Errors (unknown groups, data-dependent compile-time
+/// values, cycles through `lines(tag)`) are diagnostics; the plan is `None` if there were any.
+pub fn compile(contract: &CheckedContract, file: &str, sources: Arc<SourceIndex>) -> (Option<Plan>, Vec<Diagnostic>) {
+    let mut c = Compiler {
+        contract,
+        slots: Vec::new(),
+        envs: vec![Env {
+            bindings: Vec::new(),
+            refs: vec![None; contract.refs as usize],
+            parent: None,
+        }],
+        lines: Vec::new(),
+        checks: Vec::new(),
+        diags: Vec::new(),
+        sources,
+    };
+    c.stmts(&contract.body, 0, "");
+    let mut lines = std::mem::take(&mut c.lines);
+    lines.sort_by(|a, b| a.0.order.cmp(&b.0.order).then(a.1.cmp(&b.1)));
+    let lines: Vec<LinePlan> = lines.into_iter().map(|(l, _)| l).collect();
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(slot) = c.slots.get_mut(l.slot as usize) {
+            slot.kind = SlotKind::Line(i);
+        }
+    }
+    let mut plan = Plan {
+        site: contract.site.clone(),
+        customer: contract.customer.clone(),
+        billing: contract.billing,
+        terms: contract.terms.clone(),
+        effective: contract.effective,
+        review: contract.review.clone(),
+        groups: contract.groups.clone(),
+        file: file.to_string(),
+        slots: c.slots,
+        envs: c.envs,
+        lines,
+        checks: c.checks,
+        order: Vec::new(),
+        sources: c.sources,
+    };
+    let mut diags = c.diags;
+    match dependency_order(&plan) {
+        Ok(order) => plan.order = order,
+        Err(cycle) => diags.push(cycle_diagnostic(&plan, &cycle)),
+    }
+    if diags.iter().any(Diagnostic::is_error) {
+        (None, diags)
+    } else {
+        (Some(plan), diags)
+    }
+}
+
+impl Compiler<'_> {
+    fn new_slot(&mut self, name: String, kind: SlotKind, expr: &Expr, env: EnvId, span: Span) -> SlotId {
+        let id = SlotId::try_from(self.slots.len()).unwrap_or(SlotId::MAX);
+        self.slots.push(Slot {
+            name,
+            kind,
+            expr: Arc::new(expr.clone()),
+            env,
+            span,
+        });
+        id
+    }
+
+    fn set_ref(&mut self, env: EnvId, index: u32, slot: SlotId) {
+        if let Some(Some(r)) = self.envs.get_mut(env as usize).map(|e| e.refs.get_mut(index as usize)) {
+            *r = Some(slot);
+        }
+    }
+
+    /// A compile-time value: evaluates without data. Reports E0303 if it needs data.
+    fn constant(&mut self, e: &Expr, env: EnvId, what: &str) -> Option<Value> {
+        match eval::eval_static(e, env, &self.envs, &self.slots) {
+            Ok(v) => Some(v),
+            Err(err) => {
+                let msg = match &err.kind {
+                    eval::EvalErrorKind::NotConstant(uses) => {
+                        format!("{what} must be known before any data is read, but it uses {uses}")
+                    }
+                    other => format!("cannot compute {what}: {}", other.describe()),
+                };
+                self.diags.push(
+                    Diagnostic::error(Code::NotConstant, e.span, msg, "not a compile-time value").with_help(
+                        "compile-time values are literals, constants, component arguments and loop variables",
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn stmts(&mut self, stmts: &[Stmt], env: EnvId, prefix: &str) {
+        for s in stmts {
+            match s {
+                Stmt::Let {
+                    index,
+                    name,
+                    value,
+                    span,
+                } => {
+                    let slot = self.new_slot(format!("{prefix}{name}"), SlotKind::Let, value, env, *span);
+                    self.set_ref(env, *index, slot);
+                }
+                Stmt::Line(def) => {
+                    let name = def
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| format!("line {}", self.lines.len() + 1));
+                    let slot = self.new_slot(format!("{prefix}{name}"), SlotKind::Line(0), &def.amount, env, def.span);
+                    self.set_ref(env, def.index, slot);
+                    let group = match &def.group {
+                        None => 1,
+                        Some(g) => match self.constant(g, env, "an invoice group") {
+                            Some(Value::Number(n)) => {
+                                match u32::try_from(n.trunc().mantissa()).ok().filter(|_| n.fract().is_zero()) {
+                                    Some(g) => g,
+                                    None => {
+                                        self.diags.push(Diagnostic::error(
+                                            Code::UnknownGroup,
+                                            g.span,
+                                            format!("`{n}` is not an invoice group number"),
+                                            "not a group",
+                                        ));
+                                        1
+                                    }
+                                }
+                            }
+                            _ => 1,
+                        },
+                    };
+                    let declared = !self.contract.groups.is_empty();
+                    if (declared && !self.contract.groups.iter().any(|x| x.number == group))
+                        || (!declared && group != 1)
+                    {
+                        let span = def.group.as_ref().map_or(def.span, |g| g.span);
+                        let mut d = Diagnostic::error(
+                            Code::UnknownGroup,
+                            span,
+                            format!(
+                                "invoice group {group} does not exist in contract `{}`",
+                                self.contract.site
+                            ),
+                            format!("group {group}"),
+                        )
+                        .with_label(self.contract.name_span, "contract declared here");
+                        d = if declared {
+                            let list: Vec<String> = self.contract.groups.iter().map(|g| g.number.to_string()).collect();
+                            d.with_help(format!("the contract declares groups {}", list.join(", ")))
+                        } else {
+                            d.with_help(format!("declare it in the contract: `group {group} \"Title\"`"))
+                        };
+                        self.diags.push(d);
+                    }
+                    let order = match &def.order {
+                        None => Decimal::from(DEFAULT_ORDER),
+                        Some(o) => match self.constant(o, env, "a line's order") {
+                            Some(Value::Number(n)) => n,
+                            _ => Decimal::from(DEFAULT_ORDER),
+                        },
+                    };
+                    let seq = self.lines.len();
+                    self.lines.push((
+                        LinePlan {
+                            slot,
+                            title: Arc::new(def.title.clone()),
+                            gl: def.gl.clone().map(Arc::new),
+                            desc: def.desc.clone().map(Arc::new),
+                            group,
+                            tags: def.tags.clone(),
+                            order,
+                            env,
+                            span: def.span,
+                        },
+                        seq,
+                    ));
+                }
+                Stmt::Check {
+                    cond,
+                    kind,
+                    message,
+                    span,
+                } => self.checks.push(CheckPlan {
+                    cond: Arc::new(cond.clone()),
+                    message: Arc::new(message.clone()),
+                    kind: *kind,
+                    env,
+                    span: *span,
+                }),
+                Stmt::If { cond, then, otherwise } => match self.constant(cond, env, "the condition of a block `if`") {
+                    Some(Value::Bool(true)) => self.stmts(then, env, prefix),
+                    Some(Value::Bool(false)) => self.stmts(otherwise, env, prefix),
+                    _ => {}
+                },
+                Stmt::For { list, body } => {
+                    let Some(Value::List(items)) = self.constant(list, env, "the list of a block `for`") else {
+                        continue;
+                    };
+                    let (bindings, refs_len) = match self.envs.get(env as usize) {
+                        Some(e) => (e.bindings.clone(), e.refs.len()),
+                        None => continue,
+                    };
+                    for item in items.iter() {
+                        let mut b = bindings.clone();
+                        b.push(Binding::Value(item.clone()));
+                        let child = EnvId::try_from(self.envs.len()).unwrap_or(EnvId::MAX);
+                        self.envs.push(Env {
+                            bindings: b,
+                            refs: vec![None; refs_len],
+                            parent: Some(env),
+                        });
+                        self.stmts(body, child, prefix);
+                    }
+                }
+                Stmt::Instance {
+                    component,
+                    name,
+                    args,
+                    span: _,
+                } => {
+                    let mut bindings = Vec::new();
+                    for (param, arg) in component.params.iter().zip(args) {
+                        bindings.push(match arg {
+                            Some(a) => Binding::Arg(Arc::new(a.clone()), env),
+                            None => Binding::Value(param.default.clone().unwrap_or(Value::Bool(false))),
+                        });
+                    }
+                    let child = EnvId::try_from(self.envs.len()).unwrap_or(EnvId::MAX);
+                    self.envs.push(Env {
+                        bindings,
+                        refs: vec![None; component.refs as usize],
+                        parent: None,
+                    });
+                    let inner_prefix = format!("{prefix}{name}.");
+                    self.stmts(&component.body, child, &inner_prefix);
+                }
+            }
+        }
+    }
+}
+
+/// The slots each slot reads directly (through arguments and `lines(tag)` too).
+pub fn dependencies(plan: &Plan, slot: SlotId) -> Vec<SlotId> {
+    let mut out = Vec::new();
+    if let Some(s) = plan.slots.get(slot as usize) {
+        let mut seen = HashMap::new();
+        deps(plan, &s.expr, s.env, &mut out, &mut seen);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn deps(plan: &Plan, e: &Expr, env: EnvId, out: &mut Vec<SlotId>, seen: &mut HashMap<(usize, EnvId), ()>) {
+    let key = (std::ptr::from_ref(e) as usize, env);
+    if seen.insert(key, ()).is_some() {
+        return;
+    }
+    match &e.kind {
+        ExprKind::BodyRef(i) => {
+            if let Some(s) = plan.resolve_ref(env, *i) {
+                out.push(s);
+            }
+        }
+        ExprKind::Local(i) => {
+            if let Some(Binding::Arg(arg, arg_env)) =
+                plan.envs.get(env as usize).and_then(|e| e.bindings.get(*i as usize))
+            {
+                deps(plan, arg, *arg_env, out, seen);
+            }
+        }
+        ExprKind::Lines(tag, _) => out.extend(plan.tagged(tag, None).map(|l| l.slot)),
+        _ => {}
+    }
+    crate::eval::for_each_child(e, &mut |child| deps(plan, child, env, out, seen));
+}
+
+/// Slots ordered so that each comes after what it reads; or the slots of a cycle.
+fn dependency_order(plan: &Plan) -> Result<Vec<SlotId>, Vec<SlotId>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    let n = plan.slots.len();
+    let graph: Vec<Vec<SlotId>> = (0..n)
+        .map(|i| dependencies(plan, SlotId::try_from(i).unwrap_or(0)))
+        .collect();
+    let mut mark = vec![Mark::New; n];
+    let mut order = Vec::with_capacity(n);
+    for start in 0..n {
+        if mark.get(start) != Some(&Mark::New) {
+            continue;
+        }
+        // iterative DFS: (node, next child index)
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        if let Some(m) = mark.get_mut(start) {
+            *m = Mark::Active;
+        }
+        while let Some((node, child)) = stack.last().copied() {
+            let next = graph.get(node).and_then(|g| g.get(child)).copied();
+            match next {
+                Some(dep) => {
+                    if let Some(top) = stack.last_mut() {
+                        top.1 += 1;
+                    }
+                    let d = dep as usize;
+                    match mark.get(d) {
+                        Some(Mark::New) => {
+                            if let Some(m) = mark.get_mut(d) {
+                                *m = Mark::Active;
+                            }
+                            stack.push((d, 0));
+                        }
+                        Some(Mark::Active) => {
+                            let pos = stack.iter().position(|(x, _)| *x == d).unwrap_or(0);
+                            let cycle = stack
+                                .iter()
+                                .skip(pos)
+                                .map(|(x, _)| SlotId::try_from(*x).unwrap_or(0))
+                                .collect();
+                            return Err(cycle);
+                        }
+                        _ => {}
+                    }
+                }
+                None => {
+                    stack.pop();
+                    if let Some(m) = mark.get_mut(node) {
+                        *m = Mark::Done;
+                    }
+                    order.push(SlotId::try_from(node).unwrap_or(0));
+                }
+            }
+        }
+    }
+    Ok(order)
+}
+
+fn cycle_diagnostic(plan: &Plan, cycle: &[SlotId]) -> Diagnostic {
+    let names: Vec<String> = cycle
+        .iter()
+        .filter_map(|s| plan.slots.get(*s as usize).map(|x| format!("`{}`", x.name)))
+        .collect();
+    let first = cycle.first().and_then(|s| plan.slots.get(*s as usize));
+    let span = first.map_or(Span::default(), |s| s.span);
+    let mut d = Diagnostic::error(
+        Code::Cycle,
+        span,
+        format!("these values depend on each other: {}", names.join(" → ")),
+        "part of a cycle",
+    )
+    .with_help("a line tagged for `lines(tag)` cannot itself read `lines(tag)`; lets and lines must form a chain");
+    for s in cycle.iter().skip(1) {
+        if let Some(slot) = plan.slots.get(*s as usize) {
+            d = d.with_label(slot.span, format!("`{}`", slot.name));
+        }
+    }
+    d
+}
+
+/// Groups a plan's lines by group number (for reports).
+pub fn lines_by_group(plan: &Plan) -> BTreeMap<u32, Vec<&LinePlan>> {
+    let mut map: BTreeMap<u32, Vec<&LinePlan>> = BTreeMap::new();
+    for l in &plan.lines {
+        map.entry(l.group).or_default().push(l);
+    }
+    map
+}

@@ -1,0 +1,174 @@
+//! A compilation session: the embedded standard library plus the user's files in one salsa
+//! database; the driver behind `billc check`, `billc test` and `billc run`.
+//!
+//! Diagnostics are read here (never inside queries). Plans come out with the session's source index
+//! attached, so traces can name files and lines.
+
+use crate::compile::{Plan, SourceIndex};
+use crate::db::{self, BillDb, ContractKey, ModuleKey, SourceFile, Workspace};
+use crate::diag::Diagnostic;
+use salsa::Setter;
+use std::sync::Arc;
+
+/// The standard library, embedded in the binary (nickel's pattern): (path, text).
+pub const STDLIB: &[(&str, &str)] = &[
+    ("stdlib/towne_park.bill", include_str!("../stdlib/towne_park.bill")),
+    ("stdlib/pricing.bill", include_str!("../stdlib/pricing.bill")),
+];
+
+/// A set of sources being checked together.
+pub struct Session {
+    pub db: BillDb,
+    workspace: Workspace,
+    files: Vec<SourceFile>,
+    /// How many of `files` are the embedded standard library.
+    stdlib_count: usize,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session::new(BillDb::default())
+    }
+}
+
+impl Session {
+    /// A session holding the standard library.
+    pub fn new(db: BillDb) -> Session {
+        let workspace = Workspace::new(&db, Vec::new());
+        let mut s = Session {
+            db,
+            workspace,
+            files: Vec::new(),
+            stdlib_count: 0,
+        };
+        for (path, text) in STDLIB {
+            s.add_file(path, text);
+        }
+        s.stdlib_count = s.files.len();
+        s
+    }
+
+    /// Adds a source file. A file with the same path as a standard-library module replaces it
+    /// (so that `billc check stdlib/` checks the files on disk).
+    pub fn add_file(&mut self, path: &str, text: &str) -> SourceFile {
+        if let Some(existing) = self
+            .files
+            .iter()
+            .take(self.stdlib_count)
+            .find(|f| same_path(f.path(&self.db), path))
+            .copied()
+        {
+            existing.set_text(&mut self.db).to(text.to_string());
+            return existing;
+        }
+        let id = u32::try_from(self.files.len()).unwrap_or(u32::MAX);
+        let file = SourceFile::new(&self.db, path.to_string(), text.to_string(), id);
+        self.files.push(file);
+        self.workspace.set_files(&mut self.db).to(self.files.clone());
+        file
+    }
+
+    /// Replaces a file's text (a new salsa revision).
+    pub fn set_text(&mut self, file: SourceFile, text: &str) {
+        file.set_text(&mut self.db).to(text.to_string());
+    }
+
+    pub fn files(&self) -> &[SourceFile] {
+        &self.files
+    }
+
+    /// The user's files (not the embedded standard library).
+    pub fn user_files(&self) -> &[SourceFile] {
+        self.files.get(self.stdlib_count..).unwrap_or(&[])
+    }
+
+    /// (path, text) of every file, indexed by file id, for rendering diagnostics.
+    pub fn sources(&self) -> Vec<(String, String)> {
+        self.files
+            .iter()
+            .map(|f| (f.path(&self.db).clone(), f.text(&self.db).clone()))
+            .collect()
+    }
+
+    fn index(&self) -> Arc<SourceIndex> {
+        Arc::new(SourceIndex {
+            files: self
+                .files
+                .iter()
+                .map(|f| (f.path(&self.db).clone(), Arc::from(f.text(&self.db).as_str())))
+                .collect(),
+        })
+    }
+
+    fn module_key(&self, file: SourceFile) -> ModuleKey<'_> {
+        ModuleKey::new(&self.db, self.workspace, file)
+    }
+
+    /// Every diagnostic of the given files (syntax, modules, contracts), in file order.
+    pub fn diagnostics(&self, files: &[SourceFile]) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for f in files {
+            out.extend(db::parse_file(&self.db, *f).diags.iter().cloned());
+            let key = self.module_key(*f);
+            let module = db::check_module(&self.db, key);
+            out.extend(module.diags.iter().cloned());
+            out.extend(module.module.diags.iter().cloned());
+            for i in 0..db::contract_count(&self.db, *f) {
+                let c = db::compile_contract(&self.db, ContractKey::new(&self.db, key, i));
+                out.extend(c.diags.iter().cloned());
+            }
+        }
+        out
+    }
+
+    /// The compiled plans of the given files (contracts with errors have none), with sources.
+    pub fn plans(&self, files: &[SourceFile]) -> Vec<Arc<Plan>> {
+        let index = self.index();
+        let mut out = Vec::new();
+        for f in files {
+            let key = self.module_key(*f);
+            for i in 0..db::contract_count(&self.db, *f) {
+                let c = db::compile_contract(&self.db, ContractKey::new(&self.db, key, i));
+                if let Some(plan) = &c.plan {
+                    let mut p = (**plan).clone();
+                    p.sources = index.clone();
+                    out.push(Arc::new(p));
+                }
+            }
+        }
+        out
+    }
+
+    /// The checked module of a file (for tests and doc examples).
+    pub fn module(&self, file: SourceFile) -> Arc<crate::check::CheckedModule> {
+        db::check_module(&self.db, self.module_key(file)).module.clone()
+    }
+
+    /// The parsed module of a file.
+    pub fn parsed(&self, file: SourceFile) -> Arc<db::Parsed> {
+        db::parse_file(&self.db, file)
+    }
+
+    /// The checked imports of a file.
+    pub fn imports(&self, file: SourceFile) -> Vec<Arc<crate::check::CheckedModule>> {
+        let parsed = self.parsed(file);
+        let mut out = Vec::new();
+        for item in &parsed.module.items {
+            if let crate::syntax::ast::Item::Use(name) = item
+                && let Some(m) = self
+                    .files
+                    .iter()
+                    .find(|f| db::module_name(f.path(&self.db)) == name.name && **f != file)
+            {
+                out.push(self.module(*m));
+            }
+        }
+        out
+    }
+}
+
+fn same_path(a: &str, b: &str) -> bool {
+    let norm = |p: &str| p.trim_start_matches("./").replace('\\', "/");
+    let (a, b) = (norm(a), norm(b));
+    a == b || b.ends_with(&format!("/{a}")) || a.ends_with(&format!("/{b}"))
+}
