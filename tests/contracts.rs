@@ -3,7 +3,10 @@
 
 use billc::session::Session;
 
-#[expect(clippy::unwrap_used, reason = "test helper: unreadable bundled files are a test failure")]
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: unreadable bundled files are a test failure"
+)]
 fn load(session: &mut Session, dir: &str) -> Vec<billc::db::SourceFile> {
     let mut paths = Vec::new();
     billc::source::collect(std::path::Path::new(dir), "bill", &mut paths).unwrap();
