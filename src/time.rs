@@ -19,7 +19,8 @@ pub struct YearMonth {
 impl YearMonth {
     /// The month `year-month`, or `None` if `month` is not 1 to 12 or the year is out of range.
     pub fn new(year: i32, month: u32) -> Option<YearMonth> {
-        ((1..=12).contains(&month) && (1..=9999).contains(&year)).then_some(YearMonth { year, month })
+        ((1..=12).contains(&month) && (1..=9999).contains(&year))
+            .then_some(YearMonth { year, month })
     }
 
     /// The month a date falls in.
@@ -178,11 +179,26 @@ mod tests {
 
     #[test]
     fn month_end_policy_is_explicit() {
-        assert_eq!(add_months(d("2025-01-31"), 1, MonthEnd::Clamp), Some(d("2025-02-28")));
-        assert_eq!(add_months(d("2024-01-31"), 1, MonthEnd::Clamp), Some(d("2024-02-29")));
-        assert_eq!(add_months(d("2025-01-31"), 1, MonthEnd::Overflow), Some(d("2025-03-03")));
-        assert_eq!(add_months(d("2024-01-31"), 1, MonthEnd::Overflow), Some(d("2024-03-02")));
-        assert_eq!(add_months(d("2025-03-15"), -3, MonthEnd::Clamp), Some(d("2024-12-15")));
+        assert_eq!(
+            add_months(d("2025-01-31"), 1, MonthEnd::Clamp),
+            Some(d("2025-02-28"))
+        );
+        assert_eq!(
+            add_months(d("2024-01-31"), 1, MonthEnd::Clamp),
+            Some(d("2024-02-29"))
+        );
+        assert_eq!(
+            add_months(d("2025-01-31"), 1, MonthEnd::Overflow),
+            Some(d("2025-03-03"))
+        );
+        assert_eq!(
+            add_months(d("2024-01-31"), 1, MonthEnd::Overflow),
+            Some(d("2024-03-02"))
+        );
+        assert_eq!(
+            add_months(d("2025-03-15"), -3, MonthEnd::Clamp),
+            Some(d("2024-12-15"))
+        );
     }
 
     #[test]
