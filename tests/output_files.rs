@@ -10,6 +10,10 @@ use output_fixtures::*;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+#[allow(
+    clippy::unwrap_used,
+    reason = "a test helper: a broken fixture should fail the test loudly"
+)]
 fn run() -> RunOutput {
     let mut quoted = per_labor_hour();
     quoted.lines[0].title = "Valet, \"Premium\" Attendant".into();
@@ -48,6 +52,10 @@ fn run() -> RunOutput {
 }
 
 /// A fresh directory under the target dir (no tempdir crate needed).
+#[allow(
+    clippy::unwrap_used,
+    reason = "a test helper: a broken fixture should fail the test loudly"
+)]
 fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = fs::remove_dir_all(&dir);
@@ -55,6 +63,10 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+#[allow(
+    clippy::unwrap_used,
+    reason = "a test helper: a broken fixture should fail the test loudly"
+)]
 fn read_all(dir: &Path) -> Vec<(String, Vec<u8>)> {
     [
         "invoices.json",

@@ -61,6 +61,10 @@ pub fn line(
     }
 }
 
+#[allow(
+    clippy::unwrap_used,
+    reason = "a test helper: a broken fixture should fail the test loudly"
+)]
 pub fn invoice(number: &str, site: &str, lines: Vec<InvoiceLine>) -> Invoice {
     let total = lines.iter().map(|l| l.amount).sum();
     Invoice {
@@ -168,6 +172,10 @@ pub fn revenue_share() -> Invoice {
 }
 
 /// A management agreement: billable payroll, PTEB, support, fee and profit share (EXAMPLES.md 14, 17).
+#[allow(
+    clippy::unwrap_used,
+    reason = "a test helper: a broken fixture should fail the test loudly"
+)]
 pub fn management_agreement() -> Invoice {
     let f = "contracts/0412.bill";
     let payroll_node = at(
@@ -325,6 +333,10 @@ pub fn management_agreement() -> Invoice {
 }
 
 /// Per labor hour: a regular and an overtime line for one job code.
+#[allow(
+    clippy::unwrap_used,
+    reason = "a test helper: a broken fixture should fail the test loudly"
+)]
 pub fn per_labor_hour() -> Invoice {
     let f = "contracts/0190.bill";
     let hours = |label: &str, value: &str, rows: &str| {
