@@ -28,12 +28,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 use value::Value;
 
-/// When a contract bills (RULES.md §1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Billing {
-    Arrears,
-    Advanced,
-}
+/// When a contract bills (RULES.md §1); one type shared with invoice numbering.
+pub use crate::numbering::Billing;
 
 /// Why evaluation failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
