@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod compile;
+pub mod data;
 pub mod db;
 pub mod diag;
 pub mod eval;
@@ -17,6 +18,7 @@ pub mod invoice;
 pub mod numbering;
 pub mod output;
 pub mod review;
+pub mod run;
 pub mod session;
 pub mod source;
 pub mod syntax;

@@ -32,6 +32,64 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Bill a service month: every contract over a data directory, writing invoices, exceptions and traces.
+    Run(RunArgs),
+    /// Print the calculation trace of an invoice (by number) or of a site's invoices.
+    Explain {
+        /// The run's output folder for the period, `<out>/<YYYY-MM>`.
+        dir: PathBuf,
+        /// An invoice number (`0238-202506-01-01`) or a site (`0238`).
+        key: String,
+        /// `text` (a readable tree) or `json` (a stable form for tools).
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Write synthetic contracts and data (for benchmarks and tests).
+    Generate {
+        /// Number of sites (one contract each).
+        #[arg(long)]
+        sites: u32,
+        /// The last month generated, YYYY-MM.
+        #[arg(long)]
+        period: String,
+        /// How many months to generate, ending with the period.
+        #[arg(long, default_value_t = 13)]
+        months: u32,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where to write `contracts/` and `data/`.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// .bill files or folders of them.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// The data directory (DATA.md).
+    #[arg(long)]
+    data: PathBuf,
+    /// The service month, YYYY-MM.
+    #[arg(long)]
+    period: String,
+    /// Where to write `<out>/<period>/`.
+    #[arg(long)]
+    out: PathBuf,
+    /// Also print the calculation trace of every invoice.
+    #[arg(long)]
+    explain: bool,
+    /// Months before the period read for accumulation windows.
+    #[arg(long, default_value_t = 11)]
+    history: u32,
+    /// Bill the other sites when some rows are bad (the bad sites' invoices are left out and listed).
+    #[arg(long)]
+    skip_bad_sites: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -45,6 +103,15 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { paths } => check(&paths),
         Command::Test { paths } => test(&paths),
+        Command::Run(args) => run(&args),
+        Command::Explain { dir, key, format } => explain(&dir, &key, &format),
+        Command::Generate {
+            sites,
+            period,
+            months,
+            seed,
+            out,
+        } => generate(sites, &period, months, seed, &out),
     }
 }
 
@@ -132,4 +199,230 @@ fn test(paths: &[PathBuf]) -> ExitCode {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+fn usage(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+fn run(args: &RunArgs) -> ExitCode {
+    let started = std::time::Instant::now();
+    let Some(period) = billc::time::YearMonth::parse(&args.period) else {
+        return usage(&format!("--period `{}` is not a month (YYYY-MM)", args.period));
+    };
+    if let Some(n) = args.threads
+        && let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global()
+    {
+        return usage(&format!("--threads: {e}"));
+    }
+    let (session, files) = match load(&args.paths) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let diags = session.diagnostics(&files);
+    if diags.iter().any(|d| d.is_error()) {
+        emit(&session, &diags);
+        eprintln!("error: the contracts have errors; nothing was billed");
+        return ExitCode::from(1);
+    }
+    let plans = session.plans(&files);
+    let contracts_digest = digest_sources(&session.sources());
+    let data = match billc::data::load(
+        &args.data,
+        billc::data::LoadOptions {
+            period,
+            history: args.history,
+        },
+    ) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let progress = std::sync::atomic::AtomicUsize::new(0);
+    let options = billc::run::RunOptions {
+        period,
+        skip_bad_sites: args.skip_bad_sites,
+    };
+    let report = with_progress(&progress, plans.len(), || {
+        billc::run::run(&plans, &data, options, contracts_digest, &progress)
+    });
+    let dir = args.out.join(period.to_string());
+    let written = if report.refused {
+        write_refused(&dir, &report)
+    } else {
+        billc::output::write(&args.out, &report.output).map(|_| ())
+    }
+    .and_then(|()| std::fs::write(dir.join("inputs.csv"), billc::output::inputs_csv(&report.accounts)?))
+    .and_then(|()| std::fs::write(dir.join("unmatched.csv"), billc::output::unmatched_csv(&report.unread)?));
+    if let Err(e) = written {
+        eprintln!("error: cannot write `{}`: {e}", dir.display());
+        return ExitCode::from(1);
+    }
+    if args.explain {
+        for inv in billc::output::sorted_invoices(&report.output.invoices) {
+            println!("{}", billc::explain::explain_text(inv));
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    print!(
+        "{}",
+        billc::run::summary(&report, seconds, data.rows_read(), data.bytes_read())
+    );
+    println!("  written    {}", dir.display());
+    if report.refused {
+        eprintln!(
+            "error: {} bad row{} in the data; no invoices were written (see {}/exceptions.csv)",
+            report.bad_rows,
+            plural(report.bad_rows),
+            dir.display()
+        );
+        for b in data.bad_rows.iter().take(20) {
+            eprintln!("  {}:{}: {}: {}", b.file, b.line, b.kind.name(), b.reason);
+        }
+        if data.bad_rows.len() > 20 {
+            eprintln!("  … and {} more", data.bad_rows.len() - 20);
+        }
+        return ExitCode::from(1);
+    }
+    if report.failed_contracts > 0 {
+        eprintln!(
+            "error: {} contract{} produced no invoice (see {}/exceptions.csv)",
+            report.failed_contracts,
+            plural(report.failed_contracts),
+            dir.display()
+        );
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+/// A refused run writes its exceptions and removes the invoice files of an earlier run of the period,
+/// so nobody mistakes them for this run's.
+fn write_refused(dir: &Path, report: &billc::run::RunReport) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for name in [
+        billc::output::INVOICES_JSON,
+        billc::output::INVOICES_CSV,
+        billc::output::TRACE_JSON,
+    ] {
+        match std::fs::remove_file(dir.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    std::fs::write(
+        dir.join(billc::output::EXCEPTIONS_CSV),
+        billc::output::exceptions_csv(&report.output.exceptions)?,
+    )
+}
+
+/// SHA-256 over the contract sources (path, text), sorted by path.
+fn digest_sources(sources: &[(String, String)]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut sorted: Vec<&(String, String)> = sources.iter().collect();
+    sorted.sort();
+    let mut h = Sha256::new();
+    for (path, text) in sorted {
+        h.update(path.as_bytes());
+        h.update([0]);
+        h.update(text.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Runs `work` while a progress bar on stderr shows `done` of `total` (only on a terminal).
+fn with_progress<T>(done: &std::sync::atomic::AtomicUsize, total: usize, work: impl FnOnce() -> T) -> T {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    if !std::io::stderr().is_terminal() || total == 0 {
+        return work();
+    }
+    let finished = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut shown = usize::MAX;
+            while !finished.load(Ordering::Relaxed) {
+                let n = done.load(Ordering::Relaxed).min(total);
+                if n != shown {
+                    let width = 40;
+                    let filled = n * width / total;
+                    eprint!(
+                        "\r  [{}{}] {n}/{total} contracts",
+                        "=".repeat(filled),
+                        " ".repeat(width - filled)
+                    );
+                    shown = n;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            eprint!("\r{}\r", " ".repeat(70));
+        });
+        let out = work();
+        finished.store(true, Ordering::Relaxed);
+        out
+    })
+}
+
+fn explain(dir: &Path, key: &str, format: &str) -> ExitCode {
+    if format != "text" && format != "json" {
+        return usage(&format!("--format `{format}`: expected `text` or `json`"));
+    }
+    let trace = match billc::output::read_trace(dir) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let found = billc::explain::find(&trace.invoices, key);
+    if found.is_empty() {
+        eprintln!(
+            "error: no invoice `{key}` in {} (give an invoice number like 0238-202506-01-01, or a site)",
+            dir.display()
+        );
+        return ExitCode::from(1);
+    }
+    for inv in found {
+        if format == "json" {
+            print!("{}", billc::explain::explain_json(inv));
+        } else {
+            println!("{}", billc::explain::explain_text(inv));
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn generate(sites: u32, period: &str, months: u32, seed: u64, out: &Path) -> ExitCode {
+    let Some(period) = billc::time::YearMonth::parse(period) else {
+        return usage(&format!("--period `{period}` is not a month (YYYY-MM)"));
+    };
+    let started = std::time::Instant::now();
+    match billc::data::generate::generate(
+        out,
+        billc::data::generate::GenOptions {
+            sites,
+            period,
+            months,
+            seed,
+        },
+    ) {
+        Ok(g) => {
+            println!(
+                "generated {} contracts and {} rows ({:.1} MB) in {:.1}s into {}",
+                g.contracts,
+                g.rows,
+                g.bytes as f64 / 1e6,
+                started.elapsed().as_secs_f64(),
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot write `{}`: {e}", out.display());
+            ExitCode::from(1)
+        }
+    }
 }

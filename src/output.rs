@@ -120,6 +120,50 @@ pub fn exceptions_csv(exceptions: &[Exception]) -> io::Result<String> {
     csv_finish(w)
 }
 
+/// `inputs.csv`: how every input row was accounted for, one row per file read.
+pub fn inputs_csv(accounts: &[crate::data::FileAccount]) -> io::Result<String> {
+    let mut w = csv_writer();
+    w.write_record([
+        "file",
+        "rows",
+        "used",
+        "unmatched",
+        "history",
+        "other_months",
+        "reference",
+        "bad",
+    ])?;
+    for a in accounts {
+        w.write_record([
+            a.file.clone(),
+            a.rows.to_string(),
+            a.used.to_string(),
+            a.unmatched.to_string(),
+            a.history.to_string(),
+            a.other_months.to_string(),
+            a.reference.to_string(),
+            a.bad.to_string(),
+        ])?;
+    }
+    csv_finish(w)
+}
+
+/// `unmatched.csv`: the period's rows of contract sites that no rule read, grouped per site and file.
+pub fn unmatched_csv(rows: &[crate::data::Unmatched]) -> io::Result<String> {
+    let mut w = csv_writer();
+    w.write_record(["site", "file", "first_line", "rows", "what"])?;
+    for u in rows {
+        w.write_record([
+            u.site.clone(),
+            u.file.clone(),
+            u.first_line.to_string(),
+            u.rows.to_string(),
+            u.what.clone(),
+        ])?;
+    }
+    csv_finish(w)
+}
+
 /// `trace.json`: the period and every invoice in full (header, lines, trace trees), by number.
 pub fn trace_json(period: YearMonth, invoices: &[Invoice]) -> io::Result<String> {
     render_trace_json(period, &sorted_invoices(invoices))

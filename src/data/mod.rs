@@ -1,0 +1,598 @@
+//! The data directory of DATA.md, loaded for one run: every row validated, the fact tables
+//! aggregated per (site, month, dimensions), every row accounted for.
+//!
+//! - **Layouts.** Each file may sit at the top of the directory (`revenue.csv`, many months) and/or in
+//!   a month folder (`2025-06/revenue.csv`, that month only; a row dated outside the folder's month is a
+//!   bad row, and so is a top-level row for a month that has its own folder file).
+//! - **Months read.** The run's period and `history` earlier months (accumulation windows read them);
+//!   rows of other months are counted, never aggregated, and month folders outside that range are not
+//!   even opened, so memory does not grow with the years kept in the directory.
+//! - **Aggregation.** The fact tables (revenue, statistics, gl, timesheets) keep one [`Group`] per
+//!   (site, month, dimension values): measures summed exactly, with the first line and the row count.
+//!   Timesheet hours are rounded per row before summing (RULES.md §4), the `week` dimension is the Monday
+//!   of the shift's week. Groups are sorted, so the evaluator sees the same rows whatever the threads.
+//! - **Bad rows** ([`BadRow`]) name the file, line and reason; they are left out of every sum and the
+//!   caller decides whether the run fails. A missing file is fine (a contract that needs it sees no
+//!   rows); a missing required column, an empty file or an unreadable header is a [`LoadError`].
+//! - **Accounting** ([`FileAccount`]): every data row is bad, outside the months read, used by a
+//!   contract, history (an earlier month nobody read), or unmatched (the period's rows no contract used).
+//!
+//! The data set implements [`crate::eval::DataView`]; [`csvio`] does the parallel reading.
+
+pub mod csvio;
+pub mod generate;
+pub mod parse;
+mod tables;
+
+use crate::check::ty::TableName;
+use crate::eval::{AdhocItem, DataView, RowView};
+use crate::time::YearMonth;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use tables::{BadKind, BadRow};
+
+/// What to load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// The service month of the run.
+    pub period: YearMonth,
+    /// How many months before the period to read for accumulation windows.
+    pub history: u32,
+}
+
+/// Why the data directory cannot be used at all.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The directory does not exist or cannot be listed.
+    NoDirectory(PathBuf, String),
+    /// A file cannot be read.
+    Io(PathBuf, String),
+    /// A file has no header row.
+    Empty(PathBuf),
+    /// A required column is missing from the header.
+    MissingColumn {
+        file: PathBuf,
+        column: String,
+        header: Vec<String>,
+    },
+    /// A column name appears twice in the header.
+    DuplicateColumn { file: PathBuf, column: String },
+    /// The header is unreadable.
+    BadHeader(PathBuf, String),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::NoDirectory(p, e) => write!(f, "{}: cannot read the data directory: {e}", p.display()),
+            LoadError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            LoadError::Empty(p) => write!(f, "{}: the file is empty (a header row is required)", p.display()),
+            LoadError::MissingColumn { file, column, header } => write!(
+                f,
+                "{}: missing required column `{column}` (the header has: {})",
+                file.display(),
+                header.join(", ")
+            ),
+            LoadError::DuplicateColumn { file, column } => {
+                write!(f, "{}: column `{column}` appears twice in the header", file.display())
+            }
+            LoadError::BadHeader(p, e) => write!(f, "{}: {e}", p.display()),
+        }
+    }
+}
+
+/// One aggregated row of a fact table: a (site, month, dimension values) group.
+#[derive(Debug)]
+pub struct Group {
+    dims: Box<[Arc<str>]>,
+    measures: Box<[Decimal]>,
+    first_line: u32,
+    count: u32,
+    file: u16,
+    used: AtomicBool,
+}
+
+impl RowView for Group {
+    fn dim(&self, index: usize) -> &str {
+        self.dims.get(index).map_or("", |s| s)
+    }
+    fn measure(&self, index: usize) -> Decimal {
+        self.measures.get(index).copied().unwrap_or_default()
+    }
+    fn first_line(&self) -> u32 {
+        self.first_line
+    }
+    fn count(&self) -> u32 {
+        self.count
+    }
+    fn mark_used(&self) {
+        self.used.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A fact table: groups sorted by (site, month, dimensions), indexed by (site, month).
+#[derive(Debug, Default)]
+struct Table {
+    groups: Vec<Group>,
+    /// Per site: (month, first group, group count), by month.
+    index: FxHashMap<Arc<str>, Vec<(YearMonth, u32, u32)>>,
+}
+
+impl Table {
+    fn slice(&self, site: &str, month: YearMonth) -> &[Group] {
+        let Some(months) = self.index.get(site) else { return &[] };
+        match months.iter().find(|(m, _, _)| *m == month) {
+            Some((_, start, len)) => self
+                .groups
+                .get(*start as usize..(*start + *len) as usize)
+                .unwrap_or_default(),
+            None => &[],
+        }
+    }
+}
+
+/// A row of `sites.csv`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Site {
+    pub site: String,
+    pub name: String,
+    pub gl_string: String,
+    pub start_date: Option<NaiveDate>,
+    pub close_date: Option<NaiveDate>,
+    pub vendor_id: String,
+    pub billing_email: String,
+    pub line: u32,
+}
+
+/// How the rows of one input file were accounted for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileAccount {
+    /// The path relative to the data directory.
+    pub file: String,
+    /// Data rows (the header and blank lines are not rows).
+    pub rows: u64,
+    /// Rows rejected (see `exceptions.csv`).
+    pub bad: u64,
+    /// Rows of months the run did not read.
+    pub other_months: u64,
+    /// Rows some contract used.
+    pub used: u64,
+    /// Rows of earlier months read for windows that no contract needed.
+    pub history: u64,
+    /// Rows of the period that no contract used (each listed in `exceptions.csv`).
+    pub unmatched: u64,
+    /// Reference rows (sites, indexes) that describe rather than bill.
+    pub reference: u64,
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+impl FileAccount {
+    /// Whether the categories add up to the rows.
+    pub fn balances(&self) -> bool {
+        self.bad + self.other_months + self.used + self.history + self.unmatched + self.reference == self.rows
+    }
+}
+
+/// Rows of the period that no contract used, as one finding.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Unmatched {
+    pub site: String,
+    pub file: String,
+    pub first_line: u32,
+    pub rows: u64,
+    pub what: String,
+}
+
+/// The data of one run.
+#[derive(Debug)]
+pub struct DataSet {
+    pub period: YearMonth,
+    pub first_month: YearMonth,
+    tables: [Table; 4],
+    pub sites: BTreeMap<String, Site>,
+    forecast: FxHashMap<(String, YearMonth), Decimal>,
+    indexes: FxHashMap<(String, YearMonth), Decimal>,
+    adhoc: BTreeMap<(String, YearMonth), Vec<AdhocItem>>,
+    /// Every rejected row, sorted by file and line.
+    pub bad_rows: Vec<BadRow>,
+    /// Every file read, in the order read (by table, then path).
+    files: Vec<FileAccount>,
+    /// Rows of the small files by category (index into `files`).
+    small: Vec<SmallRows>,
+    /// SHA-256 over the digests of the files read, in order, with their names.
+    pub digest: String,
+    /// Month folders skipped because they are outside the months read.
+    pub skipped_folders: Vec<String>,
+}
+
+/// Per-row facts of the small files needed to account for them after the run.
+#[derive(Debug, Default)]
+struct SmallRows {
+    file: usize,
+    /// (site, month) of each good row; month `None` for reference rows.
+    keys: Vec<(String, Option<YearMonth>)>,
+}
+
+const FACT_TABLES: [TableName; 4] = [
+    TableName::Revenue,
+    TableName::Statistics,
+    TableName::Gl,
+    TableName::Timesheets,
+];
+
+fn table_slot(t: TableName) -> usize {
+    match t {
+        TableName::Revenue => 0,
+        TableName::Statistics => 1,
+        TableName::Gl => 2,
+        TableName::Timesheets => 3,
+    }
+}
+
+/// The files of one kind: the top-level file and the month folders' files within the months read.
+fn files_of(dir: &Path, name: &str, months: &BTreeSet<YearMonth>, folders: &[(YearMonth, PathBuf)]) -> Vec<Source> {
+    let mut out = Vec::new();
+    let top = dir.join(name);
+    if top.is_file() {
+        out.push(Source {
+            path: top,
+            rel: name.to_string(),
+            folder: None,
+        });
+    }
+    for (m, folder) in folders {
+        let p = folder.join(name);
+        if months.contains(m) && p.is_file() {
+            out.push(Source {
+                path: p,
+                rel: format!("{m}/{name}"),
+                folder: Some(*m),
+            });
+        }
+    }
+    out
+}
+
+/// One file to read.
+#[derive(Clone, Debug)]
+pub(crate) struct Source {
+    pub path: PathBuf,
+    pub rel: String,
+    /// The month of its folder, when in one.
+    pub folder: Option<YearMonth>,
+}
+
+/// Loads the data directory for a run.
+pub fn load(dir: &Path, options: LoadOptions) -> Result<DataSet, LoadError> {
+    let period = options.period;
+    let first_month = period.plus(-i64::from(options.history)).unwrap_or(period);
+    let months: BTreeSet<YearMonth> = first_month.through(period).collect();
+    let entries = std::fs::read_dir(dir).map_err(|e| LoadError::NoDirectory(dir.to_path_buf(), e.to_string()))?;
+    let mut folders = Vec::new();
+    let mut skipped_folders = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if path.is_dir()
+            && let Some(m) = YearMonth::parse(&name)
+        {
+            if months.contains(&m) {
+                folders.push((m, path));
+            } else {
+                skipped_folders.push(name);
+            }
+        }
+    }
+    folders.sort();
+    skipped_folders.sort();
+
+    let mut set = DataSet {
+        period,
+        first_month,
+        tables: Default::default(),
+        sites: BTreeMap::new(),
+        forecast: FxHashMap::default(),
+        indexes: FxHashMap::default(),
+        adhoc: BTreeMap::new(),
+        bad_rows: Vec::new(),
+        files: Vec::new(),
+        small: Vec::new(),
+        digest: String::new(),
+        skipped_folders,
+    };
+    let mut digests = Vec::new();
+    let window = tables::Window {
+        first: first_month,
+        last: period,
+    };
+    for t in FACT_TABLES {
+        let name = format!("{}.csv", t.name());
+        let sources = files_of(dir, &name, &months, &folders);
+        let shadowed: BTreeSet<YearMonth> = sources.iter().filter_map(|s| s.folder).collect();
+        let mut builder = tables::FactBuilder::new(t);
+        for source in &sources {
+            let file_index = set.files.len();
+            let outcome = builder.read(source, file_index, window, &shadowed)?;
+            digests.push((source.rel.clone(), outcome.digest));
+            set.files.push(FileAccount {
+                file: source.rel.clone(),
+                rows: outcome.rows,
+                bad: outcome.bad,
+                other_months: outcome.other_months,
+                bytes: outcome.bytes,
+                ..FileAccount::default()
+            });
+        }
+        let (table, bad) = builder.finish();
+        set.bad_rows.extend(bad);
+        if let Some(slot) = set.tables.get_mut(table_slot(t)) {
+            *slot = table;
+        }
+    }
+    for kind in tables::SMALL_FILES {
+        let name = format!("{}.csv", kind.name());
+        let sources = files_of(dir, &name, &months, &folders);
+        let shadowed: BTreeSet<YearMonth> = sources.iter().filter_map(|s| s.folder).collect();
+        for source in sources {
+            let file_index = set.files.len();
+            let read = tables::read_small(kind, &source, window, &shadowed)?;
+            digests.push((source.rel.clone(), read.digest.clone()));
+            set.files.push(FileAccount {
+                file: source.rel.clone(),
+                rows: read.rows,
+                bad: read.bad.len() as u64,
+                other_months: read.other_months,
+                bytes: read.bytes,
+                ..FileAccount::default()
+            });
+            let mut keys = Vec::new();
+            set.absorb(read, &mut keys);
+            set.small.push(SmallRows { file: file_index, keys });
+        }
+    }
+    set.bad_rows
+        .sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
+    set.digest = {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for (rel, d) in &digests {
+            h.update(rel.as_bytes());
+            h.update([0]);
+            h.update(d.as_bytes());
+            h.update([b'\n']);
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    };
+    Ok(set)
+}
+
+impl DataSet {
+    /// Takes the rows of a small file into the data set, rejecting duplicate keys across files.
+    fn absorb(&mut self, read: tables::SmallRead, keys: &mut Vec<(String, Option<YearMonth>)>) {
+        let mut bad = read.bad;
+        for row in read.rows_out {
+            match row {
+                tables::SmallRow::Site(site) => {
+                    if let Some(first) = self.sites.get(&site.site) {
+                        bad.push(BadRow::new(
+                            &read.file,
+                            site.line,
+                            BadKind::Duplicate,
+                            format!("site {} is listed twice (first on line {})", site.site, first.line),
+                            Some(site.site.clone()),
+                        ));
+                    } else {
+                        keys.push((site.site.clone(), None));
+                        self.sites.insert(site.site.clone(), site);
+                    }
+                }
+                tables::SmallRow::Forecast {
+                    site,
+                    month,
+                    value,
+                    line,
+                } => {
+                    if self.forecast.contains_key(&(site.clone(), month)) {
+                        bad.push(BadRow::new(
+                            &read.file,
+                            line,
+                            BadKind::Duplicate,
+                            format!("a second forecast for site {site} and {month}"),
+                            Some(site),
+                        ));
+                    } else {
+                        keys.push((site.clone(), Some(month)));
+                        self.forecast.insert((site, month), value);
+                    }
+                }
+                tables::SmallRow::Index {
+                    name,
+                    month,
+                    value,
+                    line,
+                } => {
+                    if self.indexes.contains_key(&(name.clone(), month)) {
+                        bad.push(BadRow::new(
+                            &read.file,
+                            line,
+                            BadKind::Duplicate,
+                            format!("a second value of index {name} for {month}"),
+                            None,
+                        ));
+                    } else {
+                        keys.push((String::new(), None));
+                        self.indexes.insert((name, month), value);
+                    }
+                }
+                tables::SmallRow::Adhoc { site, month, item } => {
+                    keys.push((site.clone(), Some(month)));
+                    self.adhoc.entry((site, month)).or_default().push(item);
+                }
+            }
+        }
+        if let Some(f) = self.files.last_mut() {
+            f.bad = bad.len() as u64;
+        }
+        self.bad_rows.extend(bad);
+    }
+
+    /// The site master row of a site.
+    pub fn site(&self, site: &str) -> Option<&Site> {
+        self.sites.get(site)
+    }
+
+    /// The forecast internal revenue of a site and month.
+    pub fn forecast(&self, site: &str, month: YearMonth) -> Option<Decimal> {
+        self.forecast.get(&(site.to_string(), month)).copied()
+    }
+
+    /// Revenue posted to the GL for a site and month: −Σ balance of accounts 4000–4999, entity ≠ 06
+    /// (RULES.md §11). `None` on overflow.
+    pub fn posted_revenue(&self, site: &str, month: YearMonth) -> Option<Decimal> {
+        let rows = self.rows(TableName::Gl, site, month);
+        let account = crate::eval::column_position(TableName::Gl, "account").map(|(_, i)| i)?;
+        let entity = crate::eval::column_position(TableName::Gl, "entity").map(|(_, i)| i)?;
+        let balance = crate::eval::column_position(TableName::Gl, "balance").map(|(_, i)| i)?;
+        let mut sum = Decimal::ZERO;
+        for r in rows {
+            if crate::review::is_revenue_gl(r.dim(account)) && r.dim(entity) != "06" {
+                r.mark_used();
+                sum = sum.checked_sub(r.measure(balance))?;
+            }
+        }
+        Some(sum)
+    }
+
+    /// Sites that have rows of the period in any fact table (for reporting sites without contracts).
+    pub fn rows_read(&self) -> u64 {
+        self.files.iter().map(|f| f.rows).sum()
+    }
+
+    /// Bytes of CSV read.
+    pub fn bytes_read(&self) -> u64 {
+        self.files.iter().map(|f| f.bytes).sum()
+    }
+
+    /// After the run: how every row was accounted for, and the period's rows that no contract used.
+    /// `contract_sites` are the sites some contract billed (their ad-hoc lines and forecasts are used).
+    pub fn account(&self, contract_sites: &BTreeSet<String>) -> (Vec<FileAccount>, Vec<Unmatched>) {
+        let mut files = self.files.clone();
+        let mut unmatched: BTreeMap<(String, usize), Unmatched> = BTreeMap::new();
+        for t in FACT_TABLES {
+            let Some(table) = self.tables.get(table_slot(t)) else {
+                continue;
+            };
+            let mut keys: Vec<(&Arc<str>, YearMonth)> = table
+                .index
+                .iter()
+                .flat_map(|(site, months)| months.iter().map(move |(m, _, _)| (site, *m)))
+                .collect();
+            keys.sort();
+            for (site, month) in keys {
+                for g in table.slice(site, month) {
+                    let Some(f) = files.get_mut(usize::from(g.file)) else {
+                        continue;
+                    };
+                    let n = u64::from(g.count);
+                    if g.used.load(Ordering::Relaxed) {
+                        f.used += n;
+                    } else if month == self.period {
+                        f.unmatched += n;
+                        let what = describe_group(t, g);
+                        let entry = unmatched
+                            .entry((site.to_string(), usize::from(g.file)))
+                            .or_insert_with(|| Unmatched {
+                                site: site.to_string(),
+                                file: f.file.clone(),
+                                first_line: g.first_line,
+                                rows: 0,
+                                what: String::new(),
+                            });
+                        entry.rows += n;
+                        entry.first_line = entry.first_line.min(g.first_line);
+                        if entry.what.len() < 200 {
+                            if !entry.what.is_empty() {
+                                entry.what.push_str("; ");
+                            }
+                            entry.what.push_str(&what);
+                        }
+                    } else {
+                        f.history += n;
+                    }
+                }
+            }
+        }
+        for small in &self.small {
+            let Some(f) = files.get_mut(small.file) else { continue };
+            for (site, month) in &small.keys {
+                match month {
+                    None => f.reference += 1,
+                    Some(m) if *m != self.period => f.history += 1,
+                    Some(_) if contract_sites.contains(site) => f.used += 1,
+                    Some(_) => {
+                        f.unmatched += 1;
+                        let entry = unmatched
+                            .entry((site.clone(), small.file))
+                            .or_insert_with(|| Unmatched {
+                                site: site.clone(),
+                                file: f.file.clone(),
+                                first_line: 0,
+                                rows: 0,
+                                what: "rows for a site without a contract".into(),
+                            });
+                        entry.rows += 1;
+                    }
+                }
+            }
+        }
+        let mut list: Vec<Unmatched> = unmatched.into_values().collect();
+        for u in &mut list {
+            if !contract_sites.contains(&u.site) {
+                u.what = format!("site {} has no contract", u.site);
+            }
+        }
+        list.sort();
+        (files, list)
+    }
+}
+
+/// "revenue_code PK, category Parking, …" for an unmatched group.
+fn describe_group(t: TableName, g: &Group) -> String {
+    t.columns()
+        .iter()
+        .filter(|(_, ty)| ty.is_dimension())
+        .zip(g.dims.iter())
+        .filter(|(_, v)| !v.is_empty())
+        .map(|((n, _), v)| format!("{n} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl DataView for DataSet {
+    fn rows<'a>(&'a self, table: TableName, site: &str, month: YearMonth) -> Vec<&'a dyn RowView> {
+        let Some(t) = self.tables.get(table_slot(table)) else {
+            return Vec::new();
+        };
+        t.slice(site, month).iter().map(|g| g as &dyn RowView).collect()
+    }
+    fn site_start(&self, site: &str) -> Option<NaiveDate> {
+        self.sites.get(site).and_then(|s| s.start_date)
+    }
+    fn index(&self, name: &str, month: YearMonth) -> Option<Decimal> {
+        self.indexes.get(&(name.to_string(), month)).copied()
+    }
+    fn adhoc(&self, site: &str, month: YearMonth) -> Vec<AdhocItem> {
+        self.adhoc.get(&(site.to_string(), month)).cloned().unwrap_or_default()
+    }
+    fn has_month(&self, month: YearMonth) -> bool {
+        month >= self.first_month && month <= self.period
+    }
+}

@@ -1,0 +1,1113 @@
+//! The tables of DATA.md: their required columns, the validation of every row, and the aggregation of
+//! the fact tables per (site, month, dimensions).
+//!
+//! Each block of a file is parsed into its own [`Agg`] (in parallel); the blocks' aggregates are merged
+//! in file order, so first lines and duplicate reports are the same whatever the threads. A group key
+//! is the bytes `site · year · month · (len · dimension)*`, hashed once per row.
+
+use super::csvio::{self, Chunk, Record, Records};
+use super::parse::{self, DecimalError};
+use super::{Group, LoadError, Site, Source, Table};
+use crate::check::ty::{ColumnTy, TableName};
+use crate::eval::{AdhocItem, money};
+use crate::time::YearMonth;
+use chrono::{Datelike, Duration, NaiveDate};
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+/// What is wrong with a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BadKind {
+    /// The row has more or fewer fields than the header.
+    FieldCount,
+    /// A quoted field is not closed, or text follows its closing quote.
+    Quoting,
+    /// A text field is not UTF-8.
+    NotUtf8,
+    /// `site` is not four digits.
+    BadSite,
+    /// `date` is not a real `YYYY-MM-DD` date.
+    BadDate,
+    /// `period` is not `YYYY-MM`.
+    BadPeriod,
+    /// An amount or quantity is not a plain decimal.
+    BadAmount,
+    /// `deposit_flag` is not Y, N or V.
+    UnknownDepositFlag,
+    /// `tax_rate` is not a fraction in [0, 1).
+    BadTaxRate,
+    /// Minutes are negative.
+    NegativeMinutes,
+    /// A count or statistic is negative.
+    NegativeQuantity,
+    /// A key that must be unique appears again.
+    Duplicate,
+    /// A row in a month folder is dated in another month.
+    OutsideFolder,
+    /// A top-level row for a month that has its own folder file.
+    ShadowedByFolder,
+    /// A required text field is empty.
+    EmptyField,
+    /// `close_date` is before `start_date`.
+    CloseBeforeStart,
+    /// An ad-hoc `kind` that DATA.md does not list.
+    UnknownAdhocKind,
+    /// An ad-hoc `group` that is not a whole number from 1 to 99.
+    BadGroup,
+    /// An index value that is not positive.
+    BadIndexValue,
+    /// Summing the row would overflow an exact decimal.
+    Overflow,
+}
+
+impl BadKind {
+    /// The kind as written in `exceptions.csv` messages and summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            BadKind::FieldCount => "field_count",
+            BadKind::Quoting => "quoting",
+            BadKind::NotUtf8 => "not_utf8",
+            BadKind::BadSite => "bad_site",
+            BadKind::BadDate => "bad_date",
+            BadKind::BadPeriod => "bad_period",
+            BadKind::BadAmount => "bad_amount",
+            BadKind::UnknownDepositFlag => "unknown_deposit_flag",
+            BadKind::BadTaxRate => "bad_tax_rate",
+            BadKind::NegativeMinutes => "negative_minutes",
+            BadKind::NegativeQuantity => "negative_quantity",
+            BadKind::Duplicate => "duplicate_key",
+            BadKind::OutsideFolder => "outside_folder_month",
+            BadKind::ShadowedByFolder => "month_has_folder",
+            BadKind::EmptyField => "empty_field",
+            BadKind::CloseBeforeStart => "close_before_start",
+            BadKind::UnknownAdhocKind => "unknown_adhoc_kind",
+            BadKind::BadGroup => "bad_group",
+            BadKind::BadIndexValue => "bad_index_value",
+            BadKind::Overflow => "overflow",
+        }
+    }
+}
+
+/// A rejected row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadRow {
+    /// The file, relative to the data directory.
+    pub file: String,
+    pub line: u32,
+    pub kind: BadKind,
+    /// Why, naming the column and quoting the value.
+    pub reason: String,
+    /// The row's site when it could be read (a bad row then affects that site only).
+    pub site: Option<String>,
+}
+
+impl BadRow {
+    pub fn new(file: &str, line: u32, kind: BadKind, reason: String, site: Option<String>) -> BadRow {
+        BadRow {
+            file: file.to_string(),
+            line,
+            kind,
+            reason,
+            site,
+        }
+    }
+}
+
+/// The months a run reads.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    pub first: YearMonth,
+    pub last: YearMonth,
+}
+
+impl Window {
+    fn contains(self, m: YearMonth) -> bool {
+        m >= self.first && m <= self.last
+    }
+}
+
+/// A field value quoted in a message (shortened when long).
+fn shown(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut s: String = text.chars().take(40).collect();
+    if text.chars().count() > 40 {
+        s.push('…');
+    }
+    format!("`{s}`")
+}
+
+fn line32(line: u64) -> u32 {
+    u32::try_from(line).unwrap_or(u32::MAX)
+}
+
+/// Column positions of a file, by required name.
+struct Columns {
+    positions: Vec<usize>,
+    width: usize,
+}
+
+fn map_columns(source: &Source, header: &[String], required: &[&str]) -> Result<Columns, LoadError> {
+    let mut seen = BTreeSet::new();
+    for h in header {
+        if !h.is_empty() && !seen.insert(h.as_str()) {
+            return Err(LoadError::DuplicateColumn {
+                file: source.path.clone(),
+                column: h.clone(),
+            });
+        }
+    }
+    let positions = required
+        .iter()
+        .map(|name| {
+            header
+                .iter()
+                .position(|h| h == name)
+                .ok_or_else(|| LoadError::MissingColumn {
+                    file: source.path.clone(),
+                    column: (*name).to_string(),
+                    header: header.to_vec(),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Columns {
+        positions,
+        width: header.len(),
+    })
+}
+
+fn csv_error(source: &Source, e: csvio::CsvError) -> LoadError {
+    match e {
+        csvio::CsvError::Io(e) => LoadError::Io(source.path.clone(), e.to_string()),
+        csvio::CsvError::Empty => LoadError::Empty(source.path.clone()),
+        csvio::CsvError::BadHeader(m) => LoadError::BadHeader(source.path.clone(), m),
+    }
+}
+
+/// The file columns a fact table requires: site, its time column, then its own columns (derived
+/// columns excepted).
+fn fact_columns(t: TableName) -> Vec<&'static str> {
+    let time = if t == TableName::Gl { "period" } else { "date" };
+    let mut cols = vec!["site", time];
+    cols.extend(
+        t.columns()
+            .iter()
+            .map(|(n, _)| *n)
+            .filter(|n| !matches!(*n, "week" | "regular_hours" | "overtime_hours")),
+    );
+    cols
+}
+
+/// One group being summed.
+#[derive(Clone, Copy, Debug)]
+struct Acc {
+    first_line: u64,
+    count: u32,
+    file: u16,
+}
+
+/// The aggregate of a block (or, merged, of a table).
+#[derive(Default)]
+struct Agg {
+    map: FxHashMap<Box<[u8]>, u32>,
+    accs: Vec<Acc>,
+    measures: Vec<Decimal>,
+    bad: Vec<BadRow>,
+    rows: u64,
+    other_months: u64,
+}
+
+impl Agg {
+    /// Adds one row's measures to its group; `Err` names the line it duplicates or says it overflows.
+    fn add(&mut self, key: &[u8], values: &[Decimal], line: u64, file: u16, unique: bool) -> Result<(), AddError> {
+        let n = values.len();
+        match self.map.get(key) {
+            Some(&i) => {
+                let acc = self.accs.get_mut(i as usize).ok_or(AddError::Overflow)?;
+                if unique {
+                    return Err(AddError::Duplicate(acc.first_line));
+                }
+                let start = i as usize * n;
+                let slot = self.measures.get_mut(start..start + n).ok_or(AddError::Overflow)?;
+                let mut sums = [Decimal::ZERO; 16];
+                for ((s, a), b) in sums.iter_mut().zip(slot.iter()).zip(values) {
+                    *s = a.checked_add(*b).ok_or(AddError::Overflow)?;
+                }
+                slot.copy_from_slice(sums.get(..n).unwrap_or_default());
+                acc.count = acc.count.saturating_add(1);
+                acc.first_line = acc.first_line.min(line);
+                Ok(())
+            }
+            None => {
+                let i = u32::try_from(self.accs.len()).map_err(|_| AddError::Overflow)?;
+                self.map.insert(key.into(), i);
+                self.accs.push(Acc {
+                    first_line: line,
+                    count: 1,
+                    file,
+                });
+                self.measures.extend_from_slice(values);
+                Ok(())
+            }
+        }
+    }
+
+    /// Merges a later block's aggregate into this one.
+    fn merge(&mut self, other: Agg, n: usize, unique: bool, files: &[String]) {
+        self.rows += other.rows;
+        self.other_months += other.other_months;
+        self.bad.extend(other.bad);
+        let mut entries: Vec<(Box<[u8]>, u32)> = other.map.into_iter().collect();
+        entries.sort_by_key(|(_, i)| *i);
+        for (key, i) in entries {
+            let Some(acc) = other.accs.get(i as usize).copied() else {
+                continue;
+            };
+            let start = i as usize * n;
+            let values = other.measures.get(start..start + n).unwrap_or_default();
+            match self.map.get(&key) {
+                Some(&j) => {
+                    let file_name = files.get(usize::from(acc.file)).map_or("", String::as_str);
+                    let site = String::from_utf8_lossy(key.get(..4).unwrap_or_default()).into_owned();
+                    let mine = self.accs.get(j as usize).copied();
+                    let result = match mine {
+                        Some(m) if unique => Err(AddError::Duplicate(m.first_line)),
+                        _ => self.add_to(j, values, acc, n),
+                    };
+                    if let Err(e) = result {
+                        self.bad.push(e.bad_row(file_name, acc.first_line, site));
+                    }
+                }
+                None => {
+                    let j = self.accs.len() as u32;
+                    self.map.insert(key, j);
+                    self.accs.push(acc);
+                    self.measures.extend_from_slice(values);
+                }
+            }
+        }
+    }
+
+    fn add_to(&mut self, j: u32, values: &[Decimal], acc: Acc, n: usize) -> Result<(), AddError> {
+        let start = j as usize * n;
+        let slot = self.measures.get_mut(start..start + n).ok_or(AddError::Overflow)?;
+        let mut sums = [Decimal::ZERO; 16];
+        for ((s, a), b) in sums.iter_mut().zip(slot.iter()).zip(values) {
+            *s = a.checked_add(*b).ok_or(AddError::Overflow)?;
+        }
+        slot.copy_from_slice(sums.get(..n).unwrap_or_default());
+        if let Some(mine) = self.accs.get_mut(j as usize) {
+            mine.count = mine.count.saturating_add(acc.count);
+            mine.first_line = mine.first_line.min(acc.first_line);
+        }
+        Ok(())
+    }
+}
+
+enum AddError {
+    Duplicate(u64),
+    Overflow,
+}
+
+impl AddError {
+    fn bad_row(self, file: &str, line: u64, site: String) -> BadRow {
+        match self {
+            AddError::Duplicate(first) => BadRow::new(
+                file,
+                line32(line),
+                BadKind::Duplicate,
+                format!("the same site, period, account and entity as line {first}"),
+                Some(site),
+            ),
+            AddError::Overflow => BadRow::new(
+                file,
+                line32(line),
+                BadKind::Overflow,
+                "adding this row overflows an exact decimal sum".into(),
+                Some(site),
+            ),
+        }
+    }
+}
+
+/// What reading one file of a fact table gave.
+pub struct FileOutcome {
+    pub digest: String,
+    pub rows: u64,
+    pub bad: u64,
+    pub other_months: u64,
+    pub bytes: u64,
+}
+
+/// Builds one fact table from its files.
+pub struct FactBuilder {
+    table: TableName,
+    agg: Agg,
+    files: Vec<String>,
+}
+
+/// Where a row's values go, by table column order.
+struct RowShape {
+    table: TableName,
+    /// The table's columns (dimensions first).
+    cols: &'static [(&'static str, ColumnTy)],
+    n_measures: usize,
+}
+
+impl FactBuilder {
+    pub fn new(table: TableName) -> FactBuilder {
+        FactBuilder {
+            table,
+            agg: Agg::default(),
+            files: Vec::new(),
+        }
+    }
+
+    fn n_measures(&self) -> usize {
+        self.table.columns().iter().filter(|(_, t)| !t.is_dimension()).count()
+    }
+
+    /// Reads one file into the table. `file_index` numbers the file in the run's accounting.
+    pub fn read(
+        &mut self,
+        source: &Source,
+        file_index: usize,
+        window: Window,
+        shadowed: &BTreeSet<YearMonth>,
+    ) -> Result<FileOutcome, LoadError> {
+        let table = self.table;
+        let required = fact_columns(table);
+        let mut columns = None;
+        let shape = RowShape {
+            table,
+            cols: table.columns(),
+            n_measures: self.n_measures(),
+        };
+        let file = u16::try_from(file_index).unwrap_or(u16::MAX);
+        while self.files.len() <= file_index {
+            self.files.push(String::new());
+        }
+        if let Some(f) = self.files.get_mut(file_index) {
+            f.clone_from(&source.rel);
+        }
+        let unique = table == TableName::Gl;
+        let before = (self.agg.rows, self.agg.bad.len(), self.agg.other_months);
+        let n = shape.n_measures;
+        let files = self.files.clone();
+        let agg = &mut self.agg;
+        let cols_cell = std::sync::OnceLock::new();
+        let read = csvio::read_file(
+            &source.path,
+            |header| match map_columns(source, header, &required) {
+                Ok(c) => {
+                    let _ = cols_cell.set(c);
+                    Ok(())
+                }
+                Err(e) => {
+                    columns = Some(e);
+                    Err(String::new())
+                }
+            },
+            |chunk| parse_fact_chunk(chunk, cols_cell.get(), &shape, source, file, window, shadowed, unique),
+            |block| agg.merge(block, n, unique, &files),
+        )
+        .map_err(|e| csv_error(source, e))?;
+        if let Some(e) = columns {
+            return Err(e);
+        }
+        let read = read.map_err(|m| LoadError::BadHeader(source.path.clone(), m))?;
+        Ok(FileOutcome {
+            digest: read.digest,
+            rows: self.agg.rows - before.0,
+            bad: (self.agg.bad.len() - before.1) as u64,
+            other_months: self.agg.other_months - before.2,
+            bytes: read.bytes,
+        })
+    }
+
+    /// The finished table (groups sorted and indexed) and the bad rows found.
+    pub fn finish(self) -> (Table, Vec<BadRow>) {
+        let n = self.n_measures();
+        let ndims = self.table.columns().iter().filter(|(_, t)| t.is_dimension()).count();
+        let Agg {
+            map,
+            accs,
+            measures,
+            bad,
+            ..
+        } = self.agg;
+        let mut interner: FxHashMap<Box<[u8]>, Arc<str>> = FxHashMap::default();
+        let mut intern = |bytes: &[u8]| -> Arc<str> {
+            if let Some(s) = interner.get(bytes) {
+                return s.clone();
+            }
+            let s: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
+            interner.insert(bytes.into(), s.clone());
+            s
+        };
+        let mut decoded: Vec<Decoded> = Vec::with_capacity(accs.len());
+        for (key, i) in &map {
+            let Some(KeyParts(site, month, dims)) = decode_key(key, ndims) else {
+                continue;
+            };
+            let dims: Box<[Arc<str>]> = dims.into_iter().map(&mut intern).collect();
+            decoded.push((intern(site), month, dims, *i));
+        }
+        decoded.sort_by(|a, b| (&a.0, a.1, &a.2).cmp(&(&b.0, b.1, &b.2)));
+        let mut table = Table::default();
+        for (site, month, dims, i) in decoded {
+            let Some(acc) = accs.get(i as usize) else { continue };
+            let start = i as usize * n;
+            let values: Box<[Decimal]> = measures.get(start..start + n).unwrap_or_default().into();
+            let at = table.groups.len() as u32;
+            let months = table.index.entry(site).or_default();
+            match months.last_mut() {
+                Some((m, _, len)) if *m == month => *len += 1,
+                _ => months.push((month, at, 1)),
+            }
+            table.groups.push(Group {
+                dims,
+                measures: values,
+                first_line: line32(acc.first_line),
+                count: acc.count,
+                file: acc.file,
+                used: AtomicBool::new(false),
+            });
+        }
+        (table, bad)
+    }
+}
+
+/// A group key read back: site, month, dimension values, and the group's index.
+type Decoded = (Arc<str>, YearMonth, Box<[Arc<str>]>, u32);
+
+/// A group key's parts: site, month and the dimension values.
+struct KeyParts<'a>(&'a [u8], YearMonth, Vec<&'a [u8]>);
+
+fn decode_key(key: &[u8], ndims: usize) -> Option<KeyParts<'_>> {
+    let site = key.get(..4)?;
+    let year = i32::from_le_bytes(key.get(4..8)?.try_into().ok()?);
+    let month = u32::from(*key.get(8)?);
+    let mut dims = Vec::with_capacity(ndims);
+    let mut at = 9;
+    for _ in 0..ndims {
+        let len = usize::from(u16::from_le_bytes(key.get(at..at + 2)?.try_into().ok()?));
+        dims.push(key.get(at + 2..at + 2 + len)?);
+        at += 2 + len;
+    }
+    Some(KeyParts(site, YearMonth { year, month }, dims))
+}
+
+/// The month of a row from its time field, checked against its folder; `Err` is the bad row.
+fn row_month(
+    raw: &[u8],
+    is_date: bool,
+    source: &Source,
+    shadowed: &BTreeSet<YearMonth>,
+) -> Result<(YearMonth, Option<NaiveDate>), (BadKind, String)> {
+    let (month, date) = if is_date {
+        let d = parse::date(raw).ok_or_else(|| {
+            (
+                BadKind::BadDate,
+                format!("`date` {} is not a date (YYYY-MM-DD)", shown(raw)),
+            )
+        })?;
+        (YearMonth::of(d), Some(d))
+    } else {
+        let m = parse::period(raw).ok_or_else(|| {
+            (
+                BadKind::BadPeriod,
+                format!("`period` {} is not a month (YYYY-MM)", shown(raw)),
+            )
+        })?;
+        (m, None)
+    };
+    match source.folder {
+        Some(f) if f != month => Err((
+            BadKind::OutsideFolder,
+            format!("dated {} but in the folder of {f}", String::from_utf8_lossy(raw)),
+        )),
+        None if shadowed.contains(&month) => Err((
+            BadKind::ShadowedByFolder,
+            format!(
+                "{month} has its own folder file ({month}/{}), so this row would count twice",
+                file_name(source)
+            ),
+        )),
+        _ => Ok((month, date)),
+    }
+}
+
+fn file_name(source: &Source) -> String {
+    source
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the per-block closure's context, passed flat to keep the hot loop free of indirection"
+)]
+fn parse_fact_chunk(
+    chunk: &Chunk,
+    columns: Option<&Columns>,
+    shape: &RowShape,
+    source: &Source,
+    file: u16,
+    window: Window,
+    shadowed: &BTreeSet<YearMonth>,
+    unique: bool,
+) -> Agg {
+    let mut agg = Agg::default();
+    let Some(columns) = columns else { return agg };
+    let buf = &chunk.bytes;
+    let mut records = Records::new(buf, chunk.first_line);
+    let mut rec = Record::default();
+    let mut key = Vec::with_capacity(64);
+    let mut values = [Decimal::ZERO; 16];
+    while let Some(result) = records.next_into(&mut rec) {
+        agg.rows += 1;
+        let line = rec.line;
+        let bad = |kind: BadKind, reason: String, site: Option<&[u8]>| {
+            BadRow::new(
+                &source.rel,
+                line32(line),
+                kind,
+                reason,
+                site.map(|s| String::from_utf8_lossy(s).into_owned()),
+            )
+        };
+        if let Err(reason) = result {
+            agg.bad.push(bad(BadKind::Quoting, format!("the row {reason}"), None));
+            continue;
+        }
+        if rec.len() != columns.width {
+            agg.bad.push(bad(
+                BadKind::FieldCount,
+                format!("the row has {} fields, the header has {}", rec.len(), columns.width),
+                None,
+            ));
+            continue;
+        }
+        match fact_row(
+            buf,
+            &rec,
+            columns,
+            shape,
+            source,
+            window,
+            shadowed,
+            &mut key,
+            &mut values,
+        ) {
+            Ok(RowOutcome::OtherMonth) => agg.other_months += 1,
+            Ok(RowOutcome::Row) => {
+                let values = values.get(..shape.n_measures).unwrap_or_default();
+                if let Err(e) = agg.add(&key, values, line, file, unique) {
+                    let site = String::from_utf8_lossy(key.get(..4).unwrap_or_default()).into_owned();
+                    agg.bad.push(e.bad_row(&source.rel, line, site));
+                }
+            }
+            Err((kind, reason, site)) => agg.bad.push(bad(kind, reason, site.then(|| key.get(..4)).flatten())),
+        }
+    }
+    agg
+}
+
+enum RowOutcome {
+    Row,
+    OtherMonth,
+}
+
+type RowError = (BadKind, String, bool);
+
+/// Validates one fact row, writing its group key and measures. The `bool` of an error says whether the
+/// key already holds the (valid) site.
+#[allow(clippy::too_many_arguments, reason = "the hot loop's state, borrowed once per block")]
+fn fact_row(
+    buf: &[u8],
+    rec: &Record,
+    columns: &Columns,
+    shape: &RowShape,
+    source: &Source,
+    window: Window,
+    shadowed: &BTreeSet<YearMonth>,
+    key: &mut Vec<u8>,
+    values: &mut [Decimal; 16],
+) -> Result<RowOutcome, RowError> {
+    let field = |k: usize| rec.get(buf, columns.positions.get(k).copied().unwrap_or(usize::MAX));
+    key.clear();
+    let site = field(0);
+    if !parse::is_site(site) {
+        return Err((
+            BadKind::BadSite,
+            format!("`site` {} is not a 4-digit site number", shown(site)),
+            false,
+        ));
+    }
+    key.extend_from_slice(site);
+    let (month, date) =
+        row_month(field(1), shape.table != TableName::Gl, source, shadowed).map_err(|(k, m)| (k, m, true))?;
+    if !window.contains(month) {
+        return Ok(RowOutcome::OtherMonth);
+    }
+    key.extend_from_slice(&month.year.to_le_bytes());
+    key.push(u8::try_from(month.month).unwrap_or(0));
+    let mut file_col = 2;
+    let mut m = 0;
+    let err = |kind: BadKind, msg: String| (kind, msg, true);
+    for (name, ty) in shape.cols {
+        match (*name, ty) {
+            ("week", _) => {
+                let Some(d) = date else { continue };
+                let monday = d - Duration::days(i64::from(d.weekday().num_days_from_monday()));
+                let text = monday.format("%Y-%m-%d").to_string();
+                push_dim(key, text.as_bytes());
+            }
+            ("regular_hours" | "overtime_hours", _) => {}
+            (_, ColumnTy::Text) => {
+                let raw = field(file_col);
+                file_col += 1;
+                if std::str::from_utf8(raw).is_err() {
+                    return Err(err(BadKind::NotUtf8, format!("`{name}` is not UTF-8 text")));
+                }
+                match *name {
+                    "deposit_flag" if !matches!(raw, b"Y" | b"N" | b"V") => {
+                        return Err(err(
+                            BadKind::UnknownDepositFlag,
+                            format!("`deposit_flag` {} is not Y, N or V", shown(raw)),
+                        ));
+                    }
+                    "revenue_code" | "account" | "job_code" | "category" if raw.is_empty() => {
+                        return Err(err(BadKind::EmptyField, format!("`{name}` is empty")));
+                    }
+                    _ => {}
+                }
+                push_dim(key, raw);
+            }
+            (_, ColumnTy::NumberDim) => {
+                let raw = field(file_col);
+                file_col += 1;
+                let d = amount(name, raw)?;
+                if name == &"tax_rate" && (d.is_sign_negative() || d >= Decimal::ONE) {
+                    return Err(err(
+                        BadKind::BadTaxRate,
+                        format!(
+                            "`tax_rate` {} is not a fraction from 0 to 1 (write 0.075 for 7.5%)",
+                            shown(raw)
+                        ),
+                    ));
+                }
+                push_dim(key, d.normalize().to_string().as_bytes());
+            }
+            (_, ColumnTy::DateDim) => {}
+            _ => {
+                let raw = field(file_col);
+                file_col += 1;
+                let d = amount(name, raw)?;
+                if d.is_sign_negative() && !d.is_zero() {
+                    if name.ends_with("_minutes") {
+                        return Err(err(
+                            BadKind::NegativeMinutes,
+                            format!("`{name}` {} is negative", shown(raw)),
+                        ));
+                    }
+                    if *name == "vehicle_count" || (shape.table == TableName::Statistics && *name == "value") {
+                        return Err(err(
+                            BadKind::NegativeQuantity,
+                            format!("`{name}` {} is negative", shown(raw)),
+                        ));
+                    }
+                }
+                if let Some(slot) = values.get_mut(m) {
+                    *slot = d;
+                }
+                m += 1;
+            }
+        }
+    }
+    if shape.table == TableName::Timesheets {
+        timesheet_hours(shape, values);
+    }
+    Ok(RowOutcome::Row)
+}
+
+/// Fills the derived hour measures of a timesheet row, each rounded to 0.01 h (RULES.md §4).
+fn timesheet_hours(shape: &RowShape, values: &mut [Decimal; 16]) {
+    let measures: Vec<&str> = shape
+        .cols
+        .iter()
+        .filter(|(_, t)| !t.is_dimension())
+        .map(|(n, _)| *n)
+        .collect();
+    let get = |values: &[Decimal; 16], name: &str| {
+        measures
+            .iter()
+            .position(|n| *n == name)
+            .and_then(|i| values.get(i).copied())
+            .unwrap_or_default()
+    };
+    let sixty = Decimal::from(60);
+    let regular = money::cents(get(values, "regular_minutes") / sixty);
+    let ot_minutes: Decimal = [
+        "overtime_minutes",
+        "holiday_minutes",
+        "double_overtime_minutes",
+        "holiday_overtime_minutes",
+        "holiday_double_overtime_minutes",
+    ]
+    .iter()
+    .map(|n| get(values, n))
+    .sum();
+    let overtime = money::cents(ot_minutes / sixty);
+    for (name, v) in [("regular_hours", regular), ("overtime_hours", overtime)] {
+        if let Some(i) = measures.iter().position(|n| *n == name)
+            && let Some(slot) = values.get_mut(i)
+        {
+            *slot = v;
+        }
+    }
+}
+
+fn push_dim(key: &mut Vec<u8>, bytes: &[u8]) {
+    let len = u16::try_from(bytes.len()).unwrap_or(u16::MAX);
+    key.extend_from_slice(&len.to_le_bytes());
+    key.extend_from_slice(bytes.get(..usize::from(len)).unwrap_or_default());
+}
+
+fn amount(name: &str, raw: &[u8]) -> Result<Decimal, RowError> {
+    parse::decimal(raw).map_err(|e| {
+        (
+            BadKind::BadAmount,
+            format!("`{name}` {} {}", shown(raw), e.reason()),
+            true,
+        )
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The small files: sites, forecast, indexes, ad-hoc lines.
+
+/// The files that are not fact tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmallKind {
+    Sites,
+    Forecast,
+    Indexes,
+    Adhoc,
+}
+
+pub const SMALL_FILES: [SmallKind; 4] = [
+    SmallKind::Sites,
+    SmallKind::Forecast,
+    SmallKind::Indexes,
+    SmallKind::Adhoc,
+];
+
+impl SmallKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SmallKind::Sites => "sites",
+            SmallKind::Forecast => "forecast",
+            SmallKind::Indexes => "indexes",
+            SmallKind::Adhoc => "adhoc",
+        }
+    }
+
+    fn columns(self) -> &'static [&'static str] {
+        match self {
+            SmallKind::Sites => &[
+                "site",
+                "name",
+                "gl_string",
+                "start_date",
+                "close_date",
+                "vendor_id",
+                "billing_email",
+            ],
+            SmallKind::Forecast => &["site", "period", "internal_revenue"],
+            SmallKind::Indexes => &["index", "period", "value"],
+            SmallKind::Adhoc => &["site", "period", "group", "kind", "title", "gl", "amount"],
+        }
+    }
+}
+
+/// A good row of a small file.
+pub enum SmallRow {
+    Site(Site),
+    Forecast {
+        site: String,
+        month: YearMonth,
+        value: Decimal,
+        line: u32,
+    },
+    Index {
+        name: String,
+        month: YearMonth,
+        value: Decimal,
+        line: u32,
+    },
+    Adhoc {
+        site: String,
+        month: YearMonth,
+        item: AdhocItem,
+    },
+}
+
+/// What reading a small file gave.
+pub struct SmallRead {
+    pub file: String,
+    pub rows_out: Vec<SmallRow>,
+    pub bad: Vec<BadRow>,
+    pub rows: u64,
+    pub other_months: u64,
+    pub digest: String,
+    pub bytes: u64,
+}
+
+/// Reads one small file whole (they are small: one row per site or per site and month).
+pub fn read_small(
+    kind: SmallKind,
+    source: &Source,
+    window: Window,
+    shadowed: &BTreeSet<YearMonth>,
+) -> Result<SmallRead, LoadError> {
+    let mut header_error = None;
+    let cols_cell = std::sync::OnceLock::new();
+    let mut out = SmallRead {
+        file: source.rel.clone(),
+        rows_out: Vec::new(),
+        bad: Vec::new(),
+        rows: 0,
+        other_months: 0,
+        digest: String::new(),
+        bytes: 0,
+    };
+    let read = csvio::read_file(
+        &source.path,
+        |header| match map_columns(source, header, kind.columns()) {
+            Ok(c) => {
+                let _ = cols_cell.set(c);
+                Ok(())
+            }
+            Err(e) => {
+                header_error = Some(e);
+                Err(String::new())
+            }
+        },
+        |chunk| {
+            let mut part = (Vec::new(), Vec::new(), 0u64, 0u64);
+            let Some(columns) = cols_cell.get() else { return part };
+            let mut records = Records::new(&chunk.bytes, chunk.first_line);
+            let mut rec = Record::default();
+            while let Some(result) = records.next_into(&mut rec) {
+                part.2 += 1;
+                let row = match result {
+                    Err(reason) => Err((BadKind::Quoting, format!("the row {reason}"), None)),
+                    Ok(()) if rec.len() != columns.width => Err((
+                        BadKind::FieldCount,
+                        format!("the row has {} fields, the header has {}", rec.len(), columns.width),
+                        None,
+                    )),
+                    Ok(()) => small_row(kind, &chunk.bytes, &rec, columns, source, window, shadowed),
+                };
+                match row {
+                    Ok(Some(r)) => part.0.push(r),
+                    Ok(None) => part.3 += 1,
+                    Err((kind, reason, site)) => {
+                        part.1
+                            .push(BadRow::new(&source.rel, line32(rec.line), kind, reason, site));
+                    }
+                }
+            }
+            part
+        },
+        |(rows, bad, n, other)| {
+            out.rows_out.extend(rows);
+            out.bad.extend(bad);
+            out.rows += n;
+            out.other_months += other;
+        },
+    )
+    .map_err(|e| csv_error(source, e))?;
+    if let Some(e) = header_error {
+        return Err(e);
+    }
+    let read = read.map_err(|m| LoadError::BadHeader(source.path.clone(), m))?;
+    out.digest = read.digest;
+    out.bytes = read.bytes;
+    Ok(out)
+}
+
+type SmallError = (BadKind, String, Option<String>);
+
+/// One row of a small file: `Ok(None)` when it is for a month the run does not read.
+fn small_row(
+    kind: SmallKind,
+    buf: &[u8],
+    rec: &Record,
+    columns: &Columns,
+    source: &Source,
+    window: Window,
+    shadowed: &BTreeSet<YearMonth>,
+) -> Result<Option<SmallRow>, SmallError> {
+    let field = |k: usize| rec.get(buf, columns.positions.get(k).copied().unwrap_or(usize::MAX));
+    let text = |k: usize, name: &str| -> Result<String, SmallError> {
+        String::from_utf8(field(k).to_vec())
+            .map_err(|_| (BadKind::NotUtf8, format!("`{name}` is not UTF-8 text"), None))
+    };
+    let line = line32(rec.line);
+    let site_of = |k: usize| -> Result<String, SmallError> {
+        let raw = field(k);
+        if parse::is_site(raw) {
+            Ok(String::from_utf8_lossy(raw).into_owned())
+        } else {
+            Err((
+                BadKind::BadSite,
+                format!("`site` {} is not a 4-digit site number", shown(raw)),
+                None,
+            ))
+        }
+    };
+    let month_of = |k: usize, site: Option<&String>| -> Result<YearMonth, SmallError> {
+        row_month(field(k), false, source, shadowed)
+            .map(|(m, _)| m)
+            .map_err(|(kind, m)| (kind, m, site.cloned()))
+    };
+    let decimal_of = |k: usize, name: &str, site: Option<&String>| -> Result<Decimal, SmallError> {
+        let raw = field(k);
+        parse::decimal(raw).map_err(|e: DecimalError| {
+            (
+                BadKind::BadAmount,
+                format!("`{name}` {} {}", shown(raw), e.reason()),
+                site.cloned(),
+            )
+        })
+    };
+    match kind {
+        SmallKind::Sites => {
+            let site = site_of(0)?;
+            let date_of = |k: usize, name: &str| -> Result<Option<NaiveDate>, SmallError> {
+                let raw = field(k);
+                if raw.is_empty() {
+                    return Ok(None);
+                }
+                parse::date(raw).map(Some).ok_or_else(|| {
+                    (
+                        BadKind::BadDate,
+                        format!("`{name}` {} is not a date (YYYY-MM-DD)", shown(raw)),
+                        Some(site.clone()),
+                    )
+                })
+            };
+            let start_date = date_of(3, "start_date")?;
+            let close_date = date_of(4, "close_date")?;
+            if let (Some(s), Some(c)) = (start_date, close_date)
+                && c < s
+            {
+                return Err((
+                    BadKind::CloseBeforeStart,
+                    format!("`close_date` {c} is before `start_date` {s}"),
+                    Some(site),
+                ));
+            }
+            Ok(Some(SmallRow::Site(Site {
+                name: text(1, "name")?,
+                gl_string: text(2, "gl_string")?,
+                start_date,
+                close_date,
+                vendor_id: text(5, "vendor_id")?,
+                billing_email: text(6, "billing_email")?,
+                site,
+                line,
+            })))
+        }
+        SmallKind::Forecast => {
+            let site = site_of(0)?;
+            let month = month_of(1, Some(&site))?;
+            let value = decimal_of(2, "internal_revenue", Some(&site))?;
+            if !window.contains(month) {
+                return Ok(None);
+            }
+            Ok(Some(SmallRow::Forecast {
+                site,
+                month,
+                value,
+                line,
+            }))
+        }
+        SmallKind::Indexes => {
+            let name = text(0, "index")?;
+            if name.is_empty() {
+                return Err((BadKind::EmptyField, "`index` is empty".into(), None));
+            }
+            let month = month_of(1, None)?;
+            let value = decimal_of(2, "value", None)?;
+            if value <= Decimal::ZERO {
+                return Err((
+                    BadKind::BadIndexValue,
+                    format!("`value` {value} of index {name} is not a positive index level"),
+                    None,
+                ));
+            }
+            Ok(Some(SmallRow::Index {
+                name,
+                month,
+                value,
+                line,
+            }))
+        }
+        SmallKind::Adhoc => {
+            let site = site_of(0)?;
+            let month = month_of(1, Some(&site))?;
+            let group_raw = field(2);
+            let group = std::str::from_utf8(group_raw)
+                .ok()
+                .and_then(|g| g.parse::<u32>().ok())
+                .filter(|g| (1..=99).contains(g))
+                .ok_or_else(|| {
+                    (
+                        BadKind::BadGroup,
+                        format!("`group` {} is not an invoice group from 1 to 99", shown(group_raw)),
+                        Some(site.clone()),
+                    )
+                })?;
+            let kind_text = text(3, "kind")?;
+            if !matches!(
+                kind_text.as_str(),
+                "misc" | "reimbursable" | "client_paid" | "non_billable"
+            ) {
+                return Err((
+                    BadKind::UnknownAdhocKind,
+                    format!("`kind` `{kind_text}` is not misc, reimbursable, client_paid or non_billable"),
+                    Some(site),
+                ));
+            }
+            let title = text(4, "title")?;
+            if title.trim().is_empty() {
+                return Err((BadKind::EmptyField, "`title` is empty".into(), Some(site)));
+            }
+            let gl = text(5, "gl")?;
+            let amount = decimal_of(6, "amount", Some(&site))?;
+            if !window.contains(month) {
+                return Ok(None);
+            }
+            Ok(Some(SmallRow::Adhoc {
+                site,
+                month,
+                item: AdhocItem {
+                    group,
+                    kind: kind_text,
+                    title,
+                    gl,
+                    amount,
+                    line,
+                },
+            }))
+        }
+    }
+}
