@@ -88,7 +88,16 @@ impl SourceIndex {
     /// The location of a span, with the first line of its text.
     pub fn loc(&self, span: Span) -> Option<crate::invoice::SourceLoc> {
         let (path, text) = self.files.get(span.file.0 as usize)?;
-        let (line, column) = crate::syntax::span::line_col(text, span.start as usize);
+        // Called for every traced value of every contract: count line breaks with memchr.
+        let offset = (span.start as usize).min(text.len());
+        let before = text.as_bytes().get(..offset).unwrap_or_default();
+        let line = u32::try_from(memchr::memchr_iter(b'\n', before).count() + 1).unwrap_or(u32::MAX);
+        let line_start = memchr::memrchr(b'\n', before).map_or(0, |k| k + 1);
+        let column = text
+            .get(line_start..offset)
+            .map_or(0, |l| l.chars().count())
+            .saturating_add(1);
+        let column = u32::try_from(column).unwrap_or(u32::MAX);
         let snippet = text.get(span.range()).unwrap_or("");
         let first = snippet.lines().next().unwrap_or("").trim_end();
         let mut shown: String = first.chars().take(120).collect();

@@ -228,6 +228,7 @@ fn run(args: &RunArgs) -> ExitCode {
     }
     let plans = session.plans(&files);
     let contracts_digest = digest_sources(&session.sources());
+    let t_compiled = started.elapsed();
     let data = match billc::data::load(
         &args.data,
         billc::data::LoadOptions {
@@ -241,6 +242,7 @@ fn run(args: &RunArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let t_loaded = started.elapsed();
     let progress = std::sync::atomic::AtomicUsize::new(0);
     let options = billc::run::RunOptions {
         period,
@@ -249,6 +251,7 @@ fn run(args: &RunArgs) -> ExitCode {
     let report = with_progress(&progress, plans.len(), || {
         billc::run::run(&plans, &data, options, contracts_digest, &progress)
     });
+    let t_evaluated = started.elapsed();
     let dir = args.out.join(period.to_string());
     let written = if report.refused {
         write_refused(&dir, &report)
@@ -270,6 +273,13 @@ fn run(args: &RunArgs) -> ExitCode {
     print!(
         "{}",
         billc::run::summary(&report, seconds, data.rows_read(), data.bytes_read())
+    );
+    println!(
+        "  phases     contracts {:.2}s, data {:.2}s, evaluation {:.2}s, output {:.2}s",
+        t_compiled.as_secs_f64(),
+        (t_loaded - t_compiled).as_secs_f64(),
+        (t_evaluated - t_loaded).as_secs_f64(),
+        (started.elapsed() - t_evaluated).as_secs_f64()
     );
     println!("  written    {}", dir.display());
     if report.refused {

@@ -70,7 +70,7 @@ fn kind_of(site: u32) -> u32 {
 }
 
 fn site_id(i: u32) -> String {
-    format!("{:04}", 1000 + i % 9000)
+    format!("{:04}", i % 10_000)
 }
 
 /// Revenue codes of the generated sites: (code, category, collection type, deposit flag).
@@ -248,7 +248,7 @@ pub fn generate(out: &Path, options: GenOptions) -> io::Result<Generated> {
         .plus(1 - i64::from(options.months.max(1)))
         .unwrap_or(options.period);
     let months: Vec<YearMonth> = first.through(options.period).collect();
-    let n = options.sites.min(9000);
+    let n = options.sites.min(10_000);
     (0..n)
         .into_par_iter()
         .try_for_each(|i| fs::write(contracts_dir.join(format!("{}.bill", site_id(i))), contract(i)))?;

@@ -22,6 +22,7 @@
 pub mod csvio;
 pub mod generate;
 pub mod parse;
+mod store;
 mod tables;
 
 use crate::check::ty::TableName;
@@ -33,8 +34,7 @@ use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use store::{Buckets, GroupInfo, Table};
 
 pub use tables::{BadKind, BadRow};
 
@@ -84,56 +84,6 @@ impl fmt::Display for LoadError {
                 write!(f, "{}: column `{column}` appears twice in the header", file.display())
             }
             LoadError::BadHeader(p, e) => write!(f, "{}: {e}", p.display()),
-        }
-    }
-}
-
-/// One aggregated row of a fact table: a (site, month, dimension values) group.
-#[derive(Debug)]
-pub struct Group {
-    dims: Box<[Arc<str>]>,
-    measures: Box<[Decimal]>,
-    first_line: u32,
-    count: u32,
-    file: u16,
-    used: AtomicBool,
-}
-
-impl RowView for Group {
-    fn dim(&self, index: usize) -> &str {
-        self.dims.get(index).map_or("", |s| s)
-    }
-    fn measure(&self, index: usize) -> Decimal {
-        self.measures.get(index).copied().unwrap_or_default()
-    }
-    fn first_line(&self) -> u32 {
-        self.first_line
-    }
-    fn count(&self) -> u32 {
-        self.count
-    }
-    fn mark_used(&self) {
-        self.used.store(true, Ordering::Relaxed);
-    }
-}
-
-/// A fact table: groups sorted by (site, month, dimensions), indexed by (site, month).
-#[derive(Debug, Default)]
-struct Table {
-    groups: Vec<Group>,
-    /// Per site: (month, first group, group count), by month.
-    index: FxHashMap<Arc<str>, Vec<(YearMonth, u32, u32)>>,
-}
-
-impl Table {
-    fn slice(&self, site: &str, month: YearMonth) -> &[Group] {
-        let Some(months) = self.index.get(site) else { return &[] };
-        match months.iter().find(|(m, _, _)| *m == month) {
-            Some((_, start, len)) => self
-                .groups
-                .get(*start as usize..(*start + *len) as usize)
-                .unwrap_or_default(),
-            None => &[],
         }
     }
 }
@@ -196,6 +146,7 @@ pub struct Unmatched {
 pub struct DataSet {
     pub period: YearMonth,
     pub first_month: YearMonth,
+    buckets: Buckets,
     tables: [Table; 4],
     pub sites: BTreeMap<String, Site>,
     forecast: FxHashMap<(String, YearMonth), Decimal>,
@@ -297,6 +248,10 @@ pub fn load(dir: &Path, options: LoadOptions) -> Result<DataSet, LoadError> {
     let mut set = DataSet {
         period,
         first_month,
+        buckets: Buckets {
+            first: first_month,
+            months: u32::try_from(months.len()).unwrap_or(1),
+        },
         tables: Default::default(),
         sites: BTreeMap::new(),
         forecast: FxHashMap::default(),
@@ -320,7 +275,11 @@ pub fn load(dir: &Path, options: LoadOptions) -> Result<DataSet, LoadError> {
         let mut builder = tables::FactBuilder::new(t);
         for source in &sources {
             let file_index = set.files.len();
+            let t0 = std::time::Instant::now();
             let outcome = builder.read(source, file_index, window, &shadowed)?;
+            if std::env::var_os("BILLC_TIMING").is_some() {
+                eprintln!("timing: {} read {:?}", source.rel, t0.elapsed());
+            }
             digests.push((source.rel.clone(), outcome.digest));
             set.files.push(FileAccount {
                 file: source.rel.clone(),
@@ -331,7 +290,16 @@ pub fn load(dir: &Path, options: LoadOptions) -> Result<DataSet, LoadError> {
                 ..FileAccount::default()
             });
         }
-        let (table, bad) = builder.finish();
+        let t0 = std::time::Instant::now();
+        let (table, bad) = builder.finish(set.buckets);
+        if std::env::var_os("BILLC_TIMING").is_some() {
+            eprintln!(
+                "timing: {} finish {:?} ({} groups)",
+                t.name(),
+                t0.elapsed(),
+                table.len()
+            );
+        }
         set.bad_rows.extend(bad);
         if let Some(slot) = set.tables.get_mut(table_slot(t)) {
             *slot = table;
@@ -490,34 +458,29 @@ impl DataSet {
             let Some(table) = self.tables.get(table_slot(t)) else {
                 continue;
             };
-            let mut keys: Vec<(&Arc<str>, YearMonth)> = table
-                .index
-                .iter()
-                .flat_map(|(site, months)| months.iter().map(move |(m, _, _)| (site, *m)))
-                .collect();
-            keys.sort();
-            for (site, month) in keys {
-                for g in table.slice(site, month) {
-                    let Some(f) = files.get_mut(usize::from(g.file)) else {
+            for bucket in table.buckets() {
+                let (site, month) = self.buckets.site_month(bucket);
+                for g in table.rows(bucket) {
+                    let Some(f) = files.get_mut(usize::from(g.file())) else {
                         continue;
                     };
-                    let n = u64::from(g.count);
-                    if g.used.load(Ordering::Relaxed) {
+                    let n = u64::from(g.count());
+                    if g.used() {
                         f.used += n;
                     } else if month == self.period {
                         f.unmatched += n;
                         let what = describe_group(t, g);
                         let entry = unmatched
-                            .entry((site.to_string(), usize::from(g.file)))
+                            .entry((site.clone(), usize::from(g.file())))
                             .or_insert_with(|| Unmatched {
-                                site: site.to_string(),
+                                site: site.clone(),
                                 file: f.file.clone(),
-                                first_line: g.first_line,
+                                first_line: g.first_line(),
                                 rows: 0,
                                 what: String::new(),
                             });
                         entry.rows += n;
-                        entry.first_line = entry.first_line.min(g.first_line);
+                        entry.first_line = entry.first_line.min(g.first_line());
                         if entry.what.len() < 200 {
                             if !entry.what.is_empty() {
                                 entry.what.push_str("; ");
@@ -565,13 +528,14 @@ impl DataSet {
 }
 
 /// "revenue_code PK, category Parking, …" for an unmatched group.
-fn describe_group(t: TableName, g: &Group) -> String {
+fn describe_group(t: TableName, g: &dyn GroupInfo) -> String {
     t.columns()
         .iter()
         .filter(|(_, ty)| ty.is_dimension())
-        .zip(g.dims.iter())
+        .enumerate()
+        .map(|(i, (n, _))| (n, g.dim(i)))
         .filter(|(_, v)| !v.is_empty())
-        .map(|((n, _), v)| format!("{n} {v}"))
+        .map(|(n, v)| format!("{n} {v}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -581,7 +545,10 @@ impl DataView for DataSet {
         let Some(t) = self.tables.get(table_slot(table)) else {
             return Vec::new();
         };
-        t.slice(site, month).iter().map(|g| g as &dyn RowView).collect()
+        match self.buckets.of(site, month) {
+            Some(b) => t.rows(b).into_iter().map(|g| g as &dyn RowView).collect(),
+            None => Vec::new(),
+        }
     }
     fn site_start(&self, site: &str) -> Option<NaiveDate> {
         self.sites.get(site).and_then(|s| s.start_date)

@@ -7,7 +7,8 @@
 
 use super::csvio::{self, Chunk, Record, Records};
 use super::parse::{self, DecimalError};
-use super::{Group, LoadError, Site, Source, Table};
+use super::store::{self, Buckets, NewGroup, Strings, Table};
+use super::{LoadError, Site, Source};
 use crate::check::ty::{ColumnTy, TableName};
 use crate::eval::{AdhocItem, money};
 use crate::time::YearMonth;
@@ -16,7 +17,6 @@ use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 /// What is wrong with a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -354,6 +354,8 @@ struct RowShape {
     /// The table's columns (dimensions first).
     cols: &'static [(&'static str, ColumnTy)],
     n_measures: usize,
+    /// Where the derived hours go (timesheets only).
+    hours: Option<HourSlots>,
 }
 
 impl FactBuilder {
@@ -384,6 +386,11 @@ impl FactBuilder {
             table,
             cols: table.columns(),
             n_measures: self.n_measures(),
+            hours: if table == TableName::Timesheets {
+                hour_slots(table)
+            } else {
+                None
+            },
         };
         let file = u16::try_from(file_index).unwrap_or(u16::MAX);
         while self.files.len() <= file_index {
@@ -427,10 +434,10 @@ impl FactBuilder {
         })
     }
 
-    /// The finished table (groups sorted and indexed) and the bad rows found.
-    pub fn finish(self) -> (Table, Vec<BadRow>) {
+    /// The finished table (groups sorted by site, month and dimension values) and the bad rows found.
+    pub fn finish(self, buckets: Buckets) -> (Table, Vec<BadRow>) {
         let n = self.n_measures();
-        let ndims = self.table.columns().iter().filter(|(_, t)| t.is_dimension()).count();
+        let (ndims, _) = store::sizes(self.table);
         let Agg {
             map,
             accs,
@@ -438,66 +445,56 @@ impl FactBuilder {
             bad,
             ..
         } = self.agg;
-        let mut interner: FxHashMap<Box<[u8]>, Arc<str>> = FxHashMap::default();
-        let mut intern = |bytes: &[u8]| -> Arc<str> {
-            if let Some(s) = interner.get(bytes) {
-                return s.clone();
-            }
-            let s: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
-            interner.insert(bytes.into(), s.clone());
-            s
-        };
-        let mut decoded: Vec<Decoded> = Vec::with_capacity(accs.len());
+        let mut order: Vec<(u32, &[u8], u32)> = Vec::with_capacity(map.len());
         for (key, i) in &map {
-            let Some(KeyParts(site, month, dims)) = decode_key(key, ndims) else {
+            let Some(bucket) = key_bucket(key, buckets) else {
                 continue;
             };
-            let dims: Box<[Arc<str>]> = dims.into_iter().map(&mut intern).collect();
-            decoded.push((intern(site), month, dims, *i));
+            order.push((bucket, key.get(KEY_DIMS..).unwrap_or_default(), *i));
         }
-        decoded.sort_by(|a, b| (&a.0, a.1, &a.2).cmp(&(&b.0, b.1, &b.2)));
-        let mut table = Table::default();
-        for (site, month, dims, i) in decoded {
-            let Some(acc) = accs.get(i as usize) else { continue };
-            let start = i as usize * n;
-            let values: Box<[Decimal]> = measures.get(start..start + n).unwrap_or_default().into();
-            let at = table.groups.len() as u32;
-            let months = table.index.entry(site).or_default();
-            match months.last_mut() {
-                Some((m, _, len)) if *m == month => *len += 1,
-                _ => months.push((month, at, 1)),
+        order.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        let mut ids: FxHashMap<&[u8], u32> = FxHashMap::default();
+        let mut strings: Vec<Box<str>> = Vec::new();
+        let mut dim_ids: Vec<u32> = Vec::with_capacity(order.len() * ndims);
+        for (_, dims, _) in &order {
+            for d in dims.split(|b| *b == 0).take(ndims) {
+                let id = *ids.entry(d).or_insert_with(|| {
+                    strings.push(String::from_utf8_lossy(d).into());
+                    strings.len() as u32 - 1
+                });
+                dim_ids.push(id);
             }
-            table.groups.push(Group {
-                dims,
-                measures: values,
-                first_line: line32(acc.first_line),
-                count: acc.count,
-                file: acc.file,
-                used: AtomicBool::new(false),
-            });
+        }
+        let strings: Strings = Arc::new(strings);
+        let mut table = Table::new(self.table, buckets, order.len());
+        for (k, (bucket, _, i)) in order.iter().enumerate() {
+            let Some(acc) = accs.get(*i as usize) else { continue };
+            let start = *i as usize * n;
+            table.push(
+                &strings,
+                &NewGroup {
+                    bucket: *bucket,
+                    dims: dim_ids.get(k * ndims..(k + 1) * ndims).unwrap_or_default(),
+                    measures: measures.get(start..start + n).unwrap_or_default(),
+                    first_line: line32(acc.first_line),
+                    count: acc.count,
+                    file: acc.file,
+                },
+            );
         }
         (table, bad)
     }
 }
 
-/// A group key read back: site, month, dimension values, and the group's index.
-type Decoded = (Arc<str>, YearMonth, Box<[Arc<str>]>, u32);
+/// Where the dimension values start in a group key: site (4 bytes), year (4), month (1).
+const KEY_DIMS: usize = 9;
 
-/// A group key's parts: site, month and the dimension values.
-struct KeyParts<'a>(&'a [u8], YearMonth, Vec<&'a [u8]>);
-
-fn decode_key(key: &[u8], ndims: usize) -> Option<KeyParts<'_>> {
-    let site = key.get(..4)?;
-    let year = i32::from_le_bytes(key.get(4..8)?.try_into().ok()?);
+/// The bucket of a group key.
+fn key_bucket(key: &[u8], buckets: Buckets) -> Option<u32> {
+    let site = std::str::from_utf8(key.get(..4)?).ok()?;
+    let year = i32::from_be_bytes(key.get(4..8)?.try_into().ok()?);
     let month = u32::from(*key.get(8)?);
-    let mut dims = Vec::with_capacity(ndims);
-    let mut at = 9;
-    for _ in 0..ndims {
-        let len = usize::from(u16::from_le_bytes(key.get(at..at + 2)?.try_into().ok()?));
-        dims.push(key.get(at + 2..at + 2 + len)?);
-        at += 2 + len;
-    }
-    Some(KeyParts(site, YearMonth { year, month }, dims))
+    buckets.of(site, YearMonth { year, month })
 }
 
 /// The month of a row from its time field, checked against its folder; `Err` is the bad row.
@@ -655,7 +652,7 @@ fn fact_row(
     if !window.contains(month) {
         return Ok(RowOutcome::OtherMonth);
     }
-    key.extend_from_slice(&month.year.to_le_bytes());
+    key.extend_from_slice(&month.year.to_be_bytes());
     key.push(u8::try_from(month.month).unwrap_or(0));
     let mut file_col = 2;
     let mut m = 0;
@@ -665,15 +662,17 @@ fn fact_row(
             ("week", _) => {
                 let Some(d) = date else { continue };
                 let monday = d - Duration::days(i64::from(d.weekday().num_days_from_monday()));
-                let text = monday.format("%Y-%m-%d").to_string();
-                push_dim(key, text.as_bytes());
+                push_date(key, monday);
             }
             ("regular_hours" | "overtime_hours", _) => {}
             (_, ColumnTy::Text) => {
                 let raw = field(file_col);
                 file_col += 1;
-                if std::str::from_utf8(raw).is_err() {
-                    return Err(err(BadKind::NotUtf8, format!("`{name}` is not UTF-8 text")));
+                if std::str::from_utf8(raw).is_err() || raw.contains(&0) {
+                    return Err(err(
+                        BadKind::NotUtf8,
+                        format!("`{name}` is not UTF-8 text (or holds a NUL)"),
+                    ));
                 }
                 match *name {
                     "deposit_flag" if !matches!(raw, b"Y" | b"N" | b"V") => {
@@ -730,53 +729,85 @@ fn fact_row(
             }
         }
     }
-    if shape.table == TableName::Timesheets {
-        timesheet_hours(shape, values);
+    if let Some(slots) = &shape.hours
+        && timesheet_hours(slots, values).is_none()
+    {
+        return Err(err(
+            BadKind::Overflow,
+            "the row's overtime minutes overflow an exact decimal".into(),
+        ));
     }
     Ok(RowOutcome::Row)
 }
 
-/// Fills the derived hour measures of a timesheet row, each rounded to 0.01 h (RULES.md §4).
-fn timesheet_hours(shape: &RowShape, values: &mut [Decimal; 16]) {
-    let measures: Vec<&str> = shape
-        .cols
-        .iter()
-        .filter(|(_, t)| !t.is_dimension())
-        .map(|(n, _)| *n)
-        .collect();
-    let get = |values: &[Decimal; 16], name: &str| {
-        measures
+/// Positions among a timesheet row's measures: regular minutes, the five overtime kinds, and the two
+/// derived hour measures.
+struct HourSlots {
+    regular: usize,
+    overtime: [usize; 5],
+    regular_hours: usize,
+    overtime_hours: usize,
+}
+
+fn hour_slots(t: TableName) -> Option<HourSlots> {
+    let pos = |name: &str| {
+        t.columns()
             .iter()
-            .position(|n| *n == name)
-            .and_then(|i| values.get(i).copied())
-            .unwrap_or_default()
+            .filter(|(_, c)| !c.is_dimension())
+            .position(|(n, _)| *n == name)
     };
-    let sixty = Decimal::from(60);
-    let regular = money::cents(get(values, "regular_minutes") / sixty);
-    let ot_minutes: Decimal = [
-        "overtime_minutes",
-        "holiday_minutes",
-        "double_overtime_minutes",
-        "holiday_overtime_minutes",
-        "holiday_double_overtime_minutes",
-    ]
-    .iter()
-    .map(|n| get(values, n))
-    .sum();
-    let overtime = money::cents(ot_minutes / sixty);
-    for (name, v) in [("regular_hours", regular), ("overtime_hours", overtime)] {
-        if let Some(i) = measures.iter().position(|n| *n == name)
-            && let Some(slot) = values.get_mut(i)
-        {
-            *slot = v;
-        }
+    Some(HourSlots {
+        regular: pos("regular_minutes")?,
+        overtime: [
+            pos("overtime_minutes")?,
+            pos("holiday_minutes")?,
+            pos("double_overtime_minutes")?,
+            pos("holiday_overtime_minutes")?,
+            pos("holiday_double_overtime_minutes")?,
+        ],
+        regular_hours: pos("regular_hours")?,
+        overtime_hours: pos("overtime_hours")?,
+    })
+}
+
+/// Minutes to hours rounded to 0.01 h, half away from zero (RULES.md §4). Whole minutes (the usual
+/// case) take an integer path; anything else goes through exact decimal division.
+fn hours(minutes: Decimal) -> Decimal {
+    if minutes.scale() == 0
+        && let Ok(m) = i64::try_from(minutes.mantissa())
+        && (0..i64::MAX / 200).contains(&m)
+    {
+        return Decimal::new((m * 100 + 30) / 60, 2);
     }
+    money::cents(minutes / Decimal::from(60))
+}
+
+/// Fills the derived hour measures of a timesheet row, each rounded to 0.01 h.
+fn timesheet_hours(slots: &HourSlots, values: &mut [Decimal; 16]) -> Option<()> {
+    let regular = hours(*values.get(slots.regular)?);
+    let mut ot = Decimal::ZERO;
+    for i in slots.overtime {
+        ot = ot.checked_add(*values.get(i)?)?;
+    }
+    *values.get_mut(slots.regular_hours)? = regular;
+    *values.get_mut(slots.overtime_hours)? = hours(ot);
+    Some(())
+}
+
+/// Appends `YYYY-MM-DD` and the terminator, without the formatting machinery (once per timesheet row).
+fn push_date(key: &mut Vec<u8>, d: NaiveDate) {
+    let y = d.year().unsigned_abs();
+    let (m, day) = (d.month(), d.day());
+    for v in [y / 1000 % 10, y / 100 % 10, y / 10 % 10, y % 10] {
+        key.push(b'0' + v as u8);
+    }
+    key.extend_from_slice(&[b'-', b'0' + (m / 10) as u8, b'0' + (m % 10) as u8, b'-']);
+    key.extend_from_slice(&[b'0' + (day / 10) as u8, b'0' + (day % 10) as u8, 0]);
 }
 
 fn push_dim(key: &mut Vec<u8>, bytes: &[u8]) {
-    let len = u16::try_from(bytes.len()).unwrap_or(u16::MAX);
-    key.extend_from_slice(&len.to_le_bytes());
-    key.extend_from_slice(bytes.get(..usize::from(len)).unwrap_or_default());
+    key.extend_from_slice(bytes);
+    key.push(0);
 }
 
 fn amount(name: &str, raw: &[u8]) -> Result<Decimal, RowError> {
