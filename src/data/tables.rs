@@ -583,10 +583,11 @@ fn parse_fact_chunk(
             continue;
         }
         if rec.len() != columns.width {
+            let site = rec.get(buf, columns.positions.first().copied().unwrap_or(usize::MAX));
             agg.bad.push(bad(
                 BadKind::FieldCount,
                 format!("the row has {} fields, the header has {}", rec.len(), columns.width),
-                None,
+                parse::is_site(site).then_some(site),
             ));
             continue;
         }
@@ -811,13 +812,16 @@ fn push_dim(key: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 fn amount(name: &str, raw: &[u8]) -> Result<Decimal, RowError> {
-    parse::decimal(raw).map_err(|e| {
-        (
-            BadKind::BadAmount,
-            format!("`{name}` {} {}", shown(raw), e.reason()),
-            true,
-        )
-    })
+    parse::decimal(raw).map_err(|e| (BadKind::BadAmount, amount_reason(name, raw, e), true))
+}
+
+/// "`net_external_revenue` `12.3.4` is not a decimal number" (the value is not quoted when empty).
+fn amount_reason(name: &str, raw: &[u8], e: DecimalError) -> String {
+    if raw.is_empty() {
+        format!("`{name}` {}", e.reason())
+    } else {
+        format!("`{name}` {} {}", shown(raw), e.reason())
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1011,13 +1015,7 @@ fn small_row(
     };
     let decimal_of = |k: usize, name: &str, site: Option<&String>| -> Result<Decimal, SmallError> {
         let raw = field(k);
-        parse::decimal(raw).map_err(|e: DecimalError| {
-            (
-                BadKind::BadAmount,
-                format!("`{name}` {} {}", shown(raw), e.reason()),
-                site.cloned(),
-            )
-        })
+        parse::decimal(raw).map_err(|e: DecimalError| (BadKind::BadAmount, amount_reason(name, raw, e), site.cloned()))
     };
     match kind {
         SmallKind::Sites => {

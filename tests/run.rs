@@ -1,0 +1,445 @@
+//! `billc run` end to end: the README's command on the example data, bad data (every kind, with its
+//! exact report), determinism across thread counts, row accounting, contracts that fail on their
+//! data, `--skip-bad-sites`, and `billc explain` on real runs.
+
+use billc::data::{self, LoadOptions};
+use billc::time::YearMonth;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BILLC: &str = env!("CARGO_BIN_EXE_billc");
+
+#[expect(clippy::unwrap_used, reason = "test helper")]
+fn ym(s: &str) -> YearMonth {
+    YearMonth::parse(s).unwrap()
+}
+
+/// Runs the binary; returns (exit code, stdout, stderr).
+#[expect(clippy::unwrap_used, reason = "test helper: a failure to spawn is a test failure")]
+fn billc(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BILLC).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `billc run <contracts> --data <data> --period 2025-06 --out <out> <extra…>`.
+#[expect(clippy::unwrap_used, reason = "test helper")]
+fn run_june(contracts: &Path, data: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec![
+        "run",
+        contracts.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--period",
+        "2025-06",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    billc(&args)
+}
+
+#[expect(clippy::unwrap_used, reason = "test helper")]
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap()
+}
+
+#[expect(clippy::unwrap_used, reason = "test helper")]
+fn invoices(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&read(&dir.join("invoices.json"))).unwrap()
+}
+
+#[test]
+fn readme_command_bills_the_example_data() {
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().to_str().unwrap();
+    for (period, total) in [("2025-01", "24000.00"), ("2025-03", "12846.88")] {
+        let (code, stdout, stderr) = billc(&[
+            "run",
+            "contracts/",
+            "--data",
+            "examples/data",
+            "--period",
+            period,
+            "--out",
+            o,
+        ]);
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        let dir = out.path().join(period);
+        let json = invoices(&dir);
+        let inv = json["invoices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["site"] == "1138")
+            .unwrap();
+        assert_eq!(inv["total"], total, "{period}");
+        assert_eq!(inv["lines"][0]["title"], "Towne Park Fees for Services");
+        assert_eq!(inv["status"], "ready");
+        for name in [
+            "invoices.csv",
+            "exceptions.csv",
+            "trace.json",
+            "inputs.csv",
+            "unmatched.csv",
+        ] {
+            assert!(dir.join(name).is_file(), "{name}");
+        }
+    }
+    // Three tiers, calendar-year window: March crosses from the second tier into the third.
+    let (code, stdout, stderr) = billc(&[
+        "explain",
+        out.path().join("2025-03").to_str().unwrap(),
+        "1138-202503-01-01",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("revenue_share_three_tiers_annual_window", stdout);
+    // The March rows come from the month folder, January's and February's from the top-level file.
+    let inputs = read(&out.path().join("2025-03/inputs.csv"));
+    assert!(inputs.contains("2025-03/revenue.csv,2,2,0,0,0,0,0"), "{inputs}");
+    assert!(inputs.contains("revenue.csv,5,5,0,0,0,0,0"), "{inputs}");
+}
+
+// ------------------------------------------------------------------------------------------ bad data
+
+const REVENUE_HEADER: &str = "site,date,revenue_code,category,collection_type,deposit_flag,external_revenue,net_external_revenue,billable_net_validation,tax_rate,vehicle_count";
+const TIMESHEET_HEADER: &str = "site,date,job_code,regular_minutes,overtime_minutes,holiday_minutes,double_overtime_minutes,holiday_overtime_minutes,holiday_double_overtime_minutes";
+
+/// A valid small data directory for June 2025, with one file replaced or added by `files`.
+#[expect(clippy::unwrap_used, reason = "test helper")]
+fn data_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let base = [
+        (
+            "sites.csv",
+            "site,name,gl_string,start_date,close_date,vendor_id,billing_email\n0238,Hotel,02-02-0238-,2019-04-01,,V1,a@b.example\n",
+        ),
+        (
+            "revenue.csv",
+            "site,date,revenue_code,category,collection_type,deposit_flag,external_revenue,net_external_revenue,billable_net_validation,tax_rate,vehicle_count\n0238,2025-06-01,PK,Parking,Transient,Y,110.00,100.00,0.00,0.075,4\n",
+        ),
+        (
+            "gl.csv",
+            "site,period,account,entity,balance\n0238,2025-06,6010,01,500.00\n",
+        ),
+    ];
+    for (name, text) in base.iter().chain(files) {
+        let path = dir.path().join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+/// The bad-row reports (or the load error) of a data directory, one per line.
+fn report(dir: &Path) -> String {
+    match data::load(
+        dir,
+        LoadOptions {
+            period: ym("2025-06"),
+            history: 11,
+        },
+    ) {
+        Ok(set) => set
+            .bad_rows
+            .iter()
+            .map(|b| {
+                format!(
+                    "{}:{}: {}: {} [site {}]",
+                    b.file,
+                    b.line,
+                    b.kind.name(),
+                    b.reason,
+                    b.site.as_deref().unwrap_or("?")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Err(e) => format!("error: {}", e.to_string().replace(&dir.display().to_string(), "<data>")),
+    }
+}
+
+fn revenue(rows: &str) -> String {
+    format!("{REVENUE_HEADER}\n{rows}")
+}
+
+fn timesheets(rows: &str) -> String {
+    format!("{TIMESHEET_HEADER}\n{rows}")
+}
+
+#[test]
+fn bad_data_corpus() {
+    let ok = "0238,2025-06-02,PK,Parking,Transient,Y,110.00,100.00,0.00,0.075,4";
+    let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
+        ("bad amount", vec![("revenue.csv", revenue(&format!("{ok}\n0238,2025-06-03,PK,Parking,Transient,Y,110.00,12.3.4,0.00,0.075,4\n")))]),
+        ("thousands separator", vec![("revenue.csv", revenue("0238,2025-06-03,PK,Parking,Transient,Y,\"1,234.50\",100.00,0.00,0.075,4\n"))]),
+        ("exponent", vec![("revenue.csv", revenue("0238,2025-06-03,PK,Parking,Transient,Y,1e5,100.00,0.00,0.075,4\n"))]),
+        ("empty amount", vec![("revenue.csv", revenue("0238,2025-06-03,PK,Parking,Transient,Y,,100.00,0.00,0.075,4\n"))]),
+        ("impossible date", vec![("revenue.csv", revenue("0238,2025-02-30,PK,Parking,Transient,Y,1.00,1.00,0.00,0.075,4\n"))]),
+        ("date format", vec![("revenue.csv", revenue("0238,06/15/2025,PK,Parking,Transient,Y,1.00,1.00,0.00,0.075,4\n"))]),
+        ("unknown deposit flag", vec![("revenue.csv", revenue("0238,2025-06-03,PK,Parking,Transient,X,1.00,1.00,0.00,0.075,4\n"))]),
+        ("tax rate as a percentage", vec![("revenue.csv", revenue("0238,2025-06-03,PK,Parking,Transient,Y,1.00,1.00,0.00,7.5,4\n"))]),
+        ("negative vehicle count", vec![("revenue.csv", revenue("0238,2025-06-03,PK,Parking,Transient,Y,1.00,1.00,0.00,0.075,-4\n"))]),
+        ("empty revenue code", vec![("revenue.csv", revenue("0238,2025-06-03,,Parking,Transient,Y,1.00,1.00,0.00,0.075,4\n"))]),
+        ("short site", vec![("revenue.csv", revenue("238,2025-06-03,PK,Parking,Transient,Y,1.00,1.00,0.00,0.075,4\n"))]),
+        ("missing field", vec![("revenue.csv", revenue("0238,2025-06-03,PK,Parking,Transient,Y,1.00,1.00,0.00,0.075\n"))]),
+        ("unclosed quote", vec![("revenue.csv", revenue(&format!("{ok}\n0238,2025-06-03,\"PK,Parking,Transient,Y,1.00,1.00,0.00,0.075,4\n")))]),
+        ("text after quote", vec![("revenue.csv", revenue("0238,2025-06-03,\"PK\"x,Parking,Transient,Y,1.00,1.00,0.00,0.075,4\n"))]),
+        ("not utf-8", vec![("revenue.csv", format!("{REVENUE_HEADER}\n0238,2025-06-03,P\u{FFFD}K,Parking,Transient,Y,1.00,1.00,0.00,0.075,4\n").replace('\u{FFFD}', "\u{0}"))]),
+        ("negative minutes", vec![("timesheets.csv", timesheets("0238,2025-06-03,VAL,480,-30,0,0,0,0\n"))]),
+        ("minutes not a number", vec![("timesheets.csv", timesheets("0238,2025-06-03,VAL,8h,0,0,0,0,0\n"))]),
+        ("bad gl period", vec![("gl.csv", "site,period,account,entity,balance\n0238,2025-6,6010,01,500.00\n".into())]),
+        ("duplicate gl key", vec![("gl.csv", "site,period,account,entity,balance\n0238,2025-06,6010,01,500.00\n0238,2025-06,6010,01,25.00\n".into())]),
+        ("duplicate site", vec![("sites.csv", "site,name,gl_string,start_date,close_date,vendor_id,billing_email\n0238,Hotel,g,2019-04-01,,V1,a@b.example\n0238,Hotel again,g,2019-04-01,,V1,a@b.example\n".into())]),
+        ("close before start", vec![("sites.csv", "site,name,gl_string,start_date,close_date,vendor_id,billing_email\n0238,Hotel,g,2019-04-01,2018-01-01,V1,a@b.example\n".into())]),
+        ("duplicate forecast", vec![("forecast.csv", "site,period,internal_revenue\n0238,2025-06,100.00\n0238,2025-06,120.00\n".into())]),
+        ("index level zero", vec![("indexes.csv", "index,period,value\nCPI,2025-06,0\n".into())]),
+        ("duplicate index", vec![("indexes.csv", "index,period,value\nCPI,2025-06,310.2\nCPI,2025-06,311.0\n".into())]),
+        ("unknown adhoc kind", vec![("adhoc.csv", "site,period,group,kind,title,gl,amount\n0238,2025-06,1,bonus,Extra,4790,10.00\n".into())]),
+        ("adhoc group zero", vec![("adhoc.csv", "site,period,group,kind,title,gl,amount\n0238,2025-06,0,misc,Extra,4790,10.00\n".into())]),
+        ("adhoc without title", vec![("adhoc.csv", "site,period,group,kind,title,gl,amount\n0238,2025-06,1,misc, ,4790,10.00\n".into())]),
+        ("row outside its month folder", vec![("2025-06/statistics.csv", "site,date,category,value\n0238,2025-06-30,Occupied Rooms,120\n0238,2025-05-31,Occupied Rooms,118\n".into())]),
+        ("top-level row of a month with a folder", vec![
+            ("statistics.csv", "site,date,category,value\n0238,2025-06-01,Occupied Rooms,99\n0238,2025-05-01,Occupied Rooms,98\n".into()),
+            ("2025-06/statistics.csv", "site,date,category,value\n0238,2025-06-02,Occupied Rooms,120\n".into()),
+        ]),
+        ("negative statistic", vec![("statistics.csv", "site,date,category,value\n0238,2025-06-02,Occupied Rooms,-1\n".into())]),
+        ("missing column", vec![("revenue.csv", "site,date,revenue_code,category,collection_type,deposit_flag,external_revenue,net_external_revenue,billable_net_validation,vehicle_count\n".into())]),
+        ("empty file", vec![("gl.csv", String::new())]),
+        ("duplicate column", vec![("gl.csv", "site,period,account,entity,balance,balance\n".into())]),
+    ];
+    let mut out = String::new();
+    for (name, files) in &cases {
+        let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        let dir = data_dir(&files);
+        let r = report(dir.path());
+        assert!(!r.is_empty(), "case `{name}` reported nothing");
+        out.push_str(&format!("== {name}\n{r}\n"));
+    }
+    assert!(cases.len() >= 20);
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn bad_rows_fail_the_run_unless_told_to_skip_the_site() {
+    let contracts = tempfile::tempdir().unwrap();
+    for site in ["0238", "0239"] {
+        fs::write(
+            contracts.path().join(format!("{site}.bill")),
+            format!(
+                "use towne_park\ncontract \"{site}\" {{\n    customer \"Hotel {site}\"\n    revenue_share {{ codes [\"PK\"] tiers {{ 10% }} }}\n}}\n"
+            ),
+        )
+        .unwrap();
+    }
+    let data = data_dir(&[(
+        "revenue.csv",
+        &revenue(
+            "0238,2025-06-02,PK,Parking,Transient,Y,110.00,100.00,0.00,0.075,4\n0239,2025-06-02,PK,Parking,Transient,Y,110.00,1OO.00,0.00,0.075,4\n0239,2025-06-03,PK,Parking,Transient,Y,110.00,50.00,0.00,0.075,4\n",
+        ),
+    )]);
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run_june(contracts.path(), data.path(), out.path(), &[]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("revenue.csv:3: bad_amount: `net_external_revenue` `1OO.00` is not a decimal number"),
+        "{stderr}"
+    );
+    let dir = out.path().join("2025-06");
+    assert!(!dir.join("invoices.json").exists());
+    let exceptions = read(&dir.join("exceptions.csv"));
+    assert!(exceptions.contains("0239,bad_row,revenue.csv:3,"), "{exceptions}");
+    assert!(
+        exceptions.contains(",run_refused,,\"no invoices were made: the data has bad rows"),
+        "{exceptions}"
+    );
+
+    let (code, stdout, _) = run_june(contracts.path(), data.path(), out.path(), &["--skip-bad-sites"]);
+    assert_eq!(code, 1, "a skipped contract still makes the exit status say so");
+    assert!(stdout.contains("invoices           1"), "{stdout}");
+    let json = invoices(&dir);
+    assert_eq!(json["invoices"][0]["number"], "0238-202506-01-01");
+    assert_eq!(json["invoices"][0]["total"], "10.00");
+    let exceptions = read(&dir.join("exceptions.csv"));
+    assert!(exceptions.contains("0239,site_skipped,"), "{exceptions}");
+}
+
+#[test]
+fn a_contract_whose_data_is_missing_goes_to_exceptions() {
+    let contracts = tempfile::tempdir().unwrap();
+    // 0240 is not in sites.csv, so its anniversary window has no start date.
+    fs::write(
+        contracts.path().join("0240.bill"),
+        "use towne_park\ncontract \"0240\" {\n    customer \"New Hotel\"\n    revenue_share { codes [\"PK\"] accumulate anniversary tiers { 10% up to $1,000, 20% } }\n}\n",
+    )
+    .unwrap();
+    fs::write(
+        contracts.path().join("0238.bill"),
+        "use towne_park\ncontract \"0238\" {\n    customer \"Hotel\"\n    fixed_fee { title \"Management Fee\" amount $1,500 }\n}\n",
+    )
+    .unwrap();
+    let data = data_dir(&[]);
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run_june(contracts.path(), data.path(), out.path(), &[]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("1 contract produced no invoice"), "{stderr}");
+    let dir = out.path().join("2025-06");
+    let json = invoices(&dir);
+    assert_eq!(json["invoices"].as_array().unwrap().len(), 1);
+    assert_eq!(json["invoices"][0]["total"], "1500.00");
+    let exceptions = read(&dir.join("exceptions.csv"));
+    let failed: Vec<&str> = exceptions.lines().filter(|l| l.contains("contract_failed")).collect();
+    assert_eq!(failed.len(), 1, "{exceptions}");
+    assert!(failed[0].starts_with("0240,contract_failed,"), "{exceptions}");
+    assert!(failed[0].contains("missing data"), "{exceptions}");
+    // The revenue of 0238 is not read by its fixed-fee contract: listed in unmatched.csv, not lost.
+    let unmatched = read(&dir.join("unmatched.csv"));
+    assert!(unmatched.contains("0238,revenue.csv,2,1,"), "{unmatched}");
+}
+
+// ------------------------------------------------------------------------- determinism, accounting
+
+#[expect(clippy::unwrap_used, reason = "test helper")]
+fn generated(sites: u32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = billc(&[
+        "generate",
+        "--sites",
+        &sites.to_string(),
+        "--period",
+        "2025-06",
+        "--months",
+        "14",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    dir
+}
+
+fn run_generated(g: &Path, out: &Path, threads: &str) -> String {
+    let (code, stdout, stderr) = run_june(&g.join("contracts"), &g.join("data"), out, &["--threads", threads]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    stdout
+}
+
+#[test]
+fn output_is_byte_identical_whatever_the_threads() {
+    let g = generated(40);
+    let one = tempfile::tempdir().unwrap();
+    let many = tempfile::tempdir().unwrap();
+    run_generated(g.path(), one.path(), "1");
+    run_generated(g.path(), many.path(), "4");
+    let files: Vec<PathBuf> = fs::read_dir(one.path().join("2025-06"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 6);
+    for f in files {
+        let name = f.file_name().unwrap();
+        assert_eq!(
+            fs::read(&f).unwrap(),
+            fs::read(many.path().join("2025-06").join(name)).unwrap(),
+            "{name:?} differs"
+        );
+    }
+}
+
+#[test]
+fn every_input_row_is_accounted_for() {
+    let g = generated(25);
+    let period = ym("2025-06");
+    let set = data::load(&g.path().join("data"), LoadOptions { period, history: 11 }).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    run_generated(g.path(), out.path(), "2");
+    let inputs = read(&out.path().join("2025-06/inputs.csv"));
+    let mut total = 0u64;
+    for line in inputs.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        let n: Vec<u64> = cols[1..].iter().map(|c| c.parse().unwrap()).collect();
+        // rows = used + unmatched + history + other_months + reference + bad
+        assert_eq!(n[0], n[1..].iter().sum::<u64>(), "{line}");
+        // and rows = the file's lines minus its header
+        let text = read(&g.path().join("data").join(cols[0]));
+        assert_eq!(n[0], text.lines().count() as u64 - 1, "{line}");
+        total += n[0];
+    }
+    assert_eq!(total, set.rows_read());
+    // 14 months generated, 12 read: the oldest two are counted, never aggregated.
+    assert!(inputs.contains("revenue.csv,"));
+    let revenue = inputs.lines().find(|l| l.starts_with("revenue.csv,")).unwrap();
+    let other: u64 = revenue.split(',').nth(5).unwrap().parse().unwrap();
+    assert!(other > 0, "{revenue}");
+}
+
+// ------------------------------------------------------------------------------------------ explain
+
+#[test]
+fn explain_real_invoices() {
+    let g = generated(5);
+    let out = tempfile::tempdir().unwrap();
+    run_generated(g.path(), out.path(), "2");
+    let dir = out.path().join("2025-06");
+    let dir = dir.to_str().unwrap();
+    // Kind 1: revenue share, three tiers, calendar-year window; kind 2: per labor hour; kind 3:
+    // management agreement with profit share (see src/data/generate.rs).
+    for (site, name) in [
+        ("0001", "revenue_share_calendar_year"),
+        ("0002", "per_labor_hour"),
+        ("0003", "management_agreement_profit_share"),
+    ] {
+        let (code, stdout, stderr) = billc(&["explain", dir, site]);
+        assert_eq!(code, 0, "{stderr}");
+        let text = stdout.replace(&g.path().display().to_string(), "<generated>");
+        insta::assert_snapshot!(name, text);
+    }
+    let (code, stdout, _) = billc(&["explain", dir, "0002-202506-01-01", "--format", "json"]);
+    assert_eq!(code, 0);
+    let inv: billc::invoice::Invoice = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(inv.number, "0002-202506-01-01");
+    let (code, _, stderr) = billc(&["explain", dir, "9999-202506-01-01"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no invoice `9999-202506-01-01`"), "{stderr}");
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let (code, _, stderr) = billc(&[
+        "run",
+        "contracts/",
+        "--data",
+        "examples/data",
+        "--period",
+        "2025-13",
+        "--out",
+        "/tmp/x",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--period `2025-13` is not a month"), "{stderr}");
+    let (code, _, _) = billc(&["run", "contracts/"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn a_missing_data_directory_is_an_error_naming_it() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = billc(&[
+        "run",
+        "contracts/",
+        "--data",
+        "no/such/dir",
+        "--period",
+        "2025-03",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("no/such/dir: cannot read the data directory"),
+        "{stderr}"
+    );
+}
