@@ -228,6 +228,8 @@ fn run(args: &RunArgs) -> ExitCode {
     }
     let plans = session.plans(&files);
     let contracts_digest = digest_sources(&session.sources());
+    // Plans are owned data; the compiler's caches are not needed to bill.
+    drop(session);
     let t_compiled = started.elapsed();
     let data = match billc::data::load(
         &args.data,

@@ -207,6 +207,8 @@ impl<'a> Records<'a> {
 struct BlockReader {
     file: File,
     carry: Vec<u8>,
+    /// Buffers of blocks already parsed, for reuse.
+    pool: Vec<Vec<u8>>,
     next_line: u64,
     eof: bool,
 }
@@ -216,7 +218,11 @@ impl BlockReader {
         if self.eof && self.carry.is_empty() {
             return Ok(None);
         }
-        let mut buf = std::mem::take(&mut self.carry);
+        // Buffers are recycled: fresh 4 MiB allocations would cost a page fault and a zeroed page each.
+        let mut buf = self.pool.pop().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(&self.carry);
+        self.carry.clear();
         let mut target = BLOCK;
         loop {
             while !self.eof && buf.len() < target {
@@ -233,7 +239,8 @@ impl BlockReader {
             }
             match last_boundary(&buf) {
                 Some(cut) => {
-                    self.carry = buf.split_off(cut);
+                    self.carry.extend_from_slice(buf.get(cut..).unwrap_or_default());
+                    buf.truncate(cut);
                     break;
                 }
                 // One record longer than the block: read more.
@@ -303,6 +310,7 @@ pub fn read_file<T: Send>(
     let mut reader = BlockReader {
         file,
         carry: Vec::new(),
+        pool: Vec::new(),
         next_line: 1,
         eof: false,
     };
@@ -365,6 +373,7 @@ pub fn read_file<T: Send>(
             hasher.update(digest);
             merge(result);
         }
+        reader.pool.extend(batch.drain(..).map(|c| c.bytes));
         match next {
             Ok(next) => {
                 bytes += next.iter().map(|c| c.bytes.len() as u64).sum::<u64>();

@@ -268,41 +268,45 @@ pub fn load(dir: &Path, options: LoadOptions) -> Result<DataSet, LoadError> {
         first: first_month,
         last: period,
     };
-    for t in FACT_TABLES {
-        let name = format!("{}.csv", t.name());
-        let sources = files_of(dir, &name, &months, &folders);
-        let shadowed: BTreeSet<YearMonth> = sources.iter().filter_map(|s| s.folder).collect();
-        let mut builder = tables::FactBuilder::new(t);
-        for source in &sources {
-            let file_index = set.files.len();
-            let t0 = std::time::Instant::now();
-            let outcome = builder.read(source, file_index, window, &shadowed)?;
-            if std::env::var_os("BILLC_TIMING").is_some() {
-                eprintln!("timing: {} read {:?}", source.rel, t0.elapsed());
+    // Each table is read while the previous one is finished (sorted and indexed) on the other cores.
+    let mut pending: Option<(TableName, tables::FactBuilder)> = None;
+    for t in FACT_TABLES.into_iter().map(Some).chain([None]) {
+        let buckets = set.buckets;
+        let (finished, read) = rayon::join(
+            || pending.take().map(|(done, b)| (done, b.finish(buckets))),
+            || -> Result<Option<(TableName, tables::FactBuilder)>, LoadError> {
+                let Some(t) = t else { return Ok(None) };
+                let name = format!("{}.csv", t.name());
+                let sources = files_of(dir, &name, &months, &folders);
+                let shadowed: BTreeSet<YearMonth> = sources.iter().filter_map(|s| s.folder).collect();
+                let mut builder = tables::FactBuilder::new(t);
+                for source in &sources {
+                    let file_index = set.files.len() + builder.files_read();
+                    let outcome = builder.read(source, file_index, window, &shadowed)?;
+                    builder.record(source.rel.clone(), outcome);
+                }
+                Ok(Some((t, builder)))
+            },
+        );
+        if let Some((done, (table, bad))) = finished {
+            set.bad_rows.extend(bad);
+            if let Some(slot) = set.tables.get_mut(table_slot(done)) {
+                *slot = table;
             }
-            digests.push((source.rel.clone(), outcome.digest));
-            set.files.push(FileAccount {
-                file: source.rel.clone(),
-                rows: outcome.rows,
-                bad: outcome.bad,
-                other_months: outcome.other_months,
-                bytes: outcome.bytes,
-                ..FileAccount::default()
-            });
         }
-        let t0 = std::time::Instant::now();
-        let (table, bad) = builder.finish(set.buckets);
-        if std::env::var_os("BILLC_TIMING").is_some() {
-            eprintln!(
-                "timing: {} finish {:?} ({} groups)",
-                t.name(),
-                t0.elapsed(),
-                table.len()
-            );
-        }
-        set.bad_rows.extend(bad);
-        if let Some(slot) = set.tables.get_mut(table_slot(t)) {
-            *slot = table;
+        pending = read?;
+        if let Some((_, builder)) = &mut pending {
+            for (rel, outcome) in builder.take_outcomes() {
+                digests.push((rel.clone(), outcome.digest));
+                set.files.push(FileAccount {
+                    file: rel,
+                    rows: outcome.rows,
+                    bad: outcome.bad,
+                    other_months: outcome.other_months,
+                    bytes: outcome.bytes,
+                    ..FileAccount::default()
+                });
+            }
         }
     }
     for kind in tables::SMALL_FILES {

@@ -236,16 +236,6 @@ impl Table {
             Table::Timesheets(t) => t.buckets().collect(),
         }
     }
-
-    pub fn len(&self) -> usize {
-        match self {
-            Table::Empty => 0,
-            Table::Revenue(t) => t.groups.len(),
-            Table::Statistics(t) => t.groups.len(),
-            Table::Gl(t) => t.groups.len(),
-            Table::Timesheets(t) => t.groups.len(),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -13,9 +13,11 @@ use crate::check::ty::{ColumnTy, TableName};
 use crate::eval::{AdhocItem, money};
 use crate::time::YearMonth;
 use chrono::{Datelike, Duration, NaiveDate};
+use hashbrown::HashTable;
 use rust_decimal::Decimal;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::collections::BTreeSet;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 /// What is wrong with a row.
@@ -200,18 +202,23 @@ fn fact_columns(t: TableName) -> Vec<&'static str> {
     cols
 }
 
-/// One group being summed.
+/// One group being summed; its key lives in the aggregate's key arena.
 #[derive(Clone, Copy, Debug)]
 struct Acc {
     first_line: u64,
+    hash: u64,
+    key_start: u32,
+    key_len: u32,
     count: u32,
     file: u16,
 }
 
-/// The aggregate of a block (or, merged, of a table).
+/// The aggregate of a block (or, merged, of a table). Keys are stored end to end in one arena and
+/// the hash table holds group indexes, so a new group costs no allocation of its own.
 #[derive(Default)]
 struct Agg {
-    map: FxHashMap<Box<[u8]>, u32>,
+    table: HashTable<u32>,
+    keys: Vec<u8>,
     accs: Vec<Acc>,
     measures: Vec<Decimal>,
     bad: Vec<BadRow>,
@@ -219,73 +226,97 @@ struct Agg {
     other_months: u64,
 }
 
+fn hash_key(key: &[u8]) -> u64 {
+    FxBuildHasher.hash_one(key)
+}
+
 impl Agg {
+    fn with_capacity(groups: usize) -> Agg {
+        Agg {
+            table: HashTable::with_capacity(groups),
+            keys: Vec::with_capacity(groups * 24),
+            ..Agg::default()
+        }
+    }
+
+    fn key(&self, acc: &Acc) -> &[u8] {
+        self.keys
+            .get(acc.key_start as usize..(acc.key_start + acc.key_len) as usize)
+            .unwrap_or_default()
+    }
+
+    fn find(&self, hash: u64, key: &[u8]) -> Option<u32> {
+        self.table
+            .find(hash, |&i| {
+                self.accs
+                    .get(i as usize)
+                    .is_some_and(|a| a.hash == hash && self.key(a) == key)
+            })
+            .copied()
+    }
+
+    /// A new group: key into the arena, index into the table.
+    fn insert(&mut self, key: &[u8], mut acc: Acc, values: &[Decimal]) -> Result<(), AddError> {
+        let i = u32::try_from(self.accs.len()).map_err(|_| AddError::Overflow)?;
+        acc.key_start = u32::try_from(self.keys.len()).map_err(|_| AddError::Overflow)?;
+        acc.key_len = u32::try_from(key.len()).map_err(|_| AddError::Overflow)?;
+        self.keys.extend_from_slice(key);
+        let accs = &self.accs;
+        self.table
+            .insert_unique(acc.hash, i, |&j| accs.get(j as usize).map_or(0, |a| a.hash));
+        self.accs.push(acc);
+        self.measures.extend_from_slice(values);
+        Ok(())
+    }
+
     /// Adds one row's measures to its group; `Err` names the line it duplicates or says it overflows.
     fn add(&mut self, key: &[u8], values: &[Decimal], line: u64, file: u16, unique: bool) -> Result<(), AddError> {
-        let n = values.len();
-        match self.map.get(key) {
-            Some(&i) => {
-                let acc = self.accs.get_mut(i as usize).ok_or(AddError::Overflow)?;
-                if unique {
-                    return Err(AddError::Duplicate(acc.first_line));
-                }
-                let start = i as usize * n;
-                let slot = self.measures.get_mut(start..start + n).ok_or(AddError::Overflow)?;
-                let mut sums = [Decimal::ZERO; 16];
-                for ((s, a), b) in sums.iter_mut().zip(slot.iter()).zip(values) {
-                    *s = a.checked_add(*b).ok_or(AddError::Overflow)?;
-                }
-                slot.copy_from_slice(sums.get(..n).unwrap_or_default());
-                acc.count = acc.count.saturating_add(1);
-                acc.first_line = acc.first_line.min(line);
-                Ok(())
-            }
+        let hash = hash_key(key);
+        let acc = Acc {
+            first_line: line,
+            hash,
+            key_start: 0,
+            key_len: 0,
+            count: 1,
+            file,
+        };
+        match self.find(hash, key) {
+            Some(i) => match self.accs.get(i as usize) {
+                Some(mine) if unique => Err(AddError::Duplicate(mine.first_line)),
+                _ => self.add_to(i, values, acc, values.len()),
+            },
             None => {
-                let i = u32::try_from(self.accs.len()).map_err(|_| AddError::Overflow)?;
-                self.map.insert(key.into(), i);
-                self.accs.push(Acc {
-                    first_line: line,
-                    count: 1,
-                    file,
-                });
-                self.measures.extend_from_slice(values);
-                Ok(())
+                // Text is validated once per distinct key, not once per row.
+                let dims = key.get(KEY_DIMS..).unwrap_or_default();
+                if std::str::from_utf8(dims).is_err() {
+                    let column = dims.split(|b| *b == 0).position(|d| std::str::from_utf8(d).is_err());
+                    return Err(AddError::NotUtf8(column.unwrap_or(0)));
+                }
+                self.insert(key, acc, values)
             }
         }
     }
 
-    /// Merges a later block's aggregate into this one.
-    fn merge(&mut self, other: Agg, n: usize, unique: bool, files: &[String]) {
+    /// Merges a later block's aggregate into this one, group by group in the block's order.
+    fn merge(&mut self, mut other: Agg, n: usize, unique: bool, files: &[String], table: TableName) {
         self.rows += other.rows;
         self.other_months += other.other_months;
-        self.bad.extend(other.bad);
-        let mut entries: Vec<(Box<[u8]>, u32)> = other.map.into_iter().collect();
-        entries.sort_by_key(|(_, i)| *i);
-        for (key, i) in entries {
-            let Some(acc) = other.accs.get(i as usize).copied() else {
-                continue;
-            };
-            let start = i as usize * n;
+        self.bad.append(&mut other.bad);
+        for (i, acc) in other.accs.iter().enumerate() {
+            let key = other.key(acc);
+            let start = i * n;
             let values = other.measures.get(start..start + n).unwrap_or_default();
-            match self.map.get(&key) {
-                Some(&j) => {
-                    let file_name = files.get(usize::from(acc.file)).map_or("", String::as_str);
-                    let site = String::from_utf8_lossy(key.get(..4).unwrap_or_default()).into_owned();
-                    let mine = self.accs.get(j as usize).copied();
-                    let result = match mine {
-                        Some(m) if unique => Err(AddError::Duplicate(m.first_line)),
-                        _ => self.add_to(j, values, acc, n),
-                    };
-                    if let Err(e) = result {
-                        self.bad.push(e.bad_row(file_name, acc.first_line, site));
-                    }
-                }
-                None => {
-                    let j = self.accs.len() as u32;
-                    self.map.insert(key, j);
-                    self.accs.push(acc);
-                    self.measures.extend_from_slice(values);
-                }
+            let result = match self.find(acc.hash, key) {
+                Some(j) => match self.accs.get(j as usize) {
+                    Some(mine) if unique => Err(AddError::Duplicate(mine.first_line)),
+                    _ => self.add_to(j, values, *acc, n),
+                },
+                None => self.insert(key, *acc, values),
+            };
+            if let Err(e) = result {
+                let file_name = files.get(usize::from(acc.file)).map_or("", String::as_str);
+                let site = String::from_utf8_lossy(key.get(..4).unwrap_or_default()).into_owned();
+                self.bad.push(e.bad_row(file_name, acc.first_line, site, table));
             }
         }
     }
@@ -309,11 +340,28 @@ impl Agg {
 enum AddError {
     Duplicate(u64),
     Overflow,
+    /// The n-th dimension value is not UTF-8.
+    NotUtf8(usize),
 }
 
 impl AddError {
-    fn bad_row(self, file: &str, line: u64, site: String) -> BadRow {
+    fn bad_row(self, file: &str, line: u64, site: String, table: TableName) -> BadRow {
         match self {
+            AddError::NotUtf8(n) => {
+                let name = table
+                    .columns()
+                    .iter()
+                    .filter(|(_, c)| c.is_dimension())
+                    .nth(n)
+                    .map_or("a text field", |(n, _)| n);
+                BadRow::new(
+                    file,
+                    line32(line),
+                    BadKind::NotUtf8,
+                    format!("`{name}` is not UTF-8 text"),
+                    Some(site),
+                )
+            }
             AddError::Duplicate(first) => BadRow::new(
                 file,
                 line32(line),
@@ -346,6 +394,9 @@ pub struct FactBuilder {
     table: TableName,
     agg: Agg,
     files: Vec<String>,
+    /// What each file read gave, until the caller takes it.
+    outcomes: Vec<(String, FileOutcome)>,
+    read: usize,
 }
 
 /// Where a row's values go, by table column order.
@@ -364,7 +415,25 @@ impl FactBuilder {
             table,
             agg: Agg::default(),
             files: Vec::new(),
+            outcomes: Vec::new(),
+            read: 0,
         }
+    }
+
+    /// Files read so far.
+    pub fn files_read(&self) -> usize {
+        self.read
+    }
+
+    /// Keeps what reading a file gave, for [`FactBuilder::take_outcomes`].
+    pub fn record(&mut self, rel: String, outcome: FileOutcome) {
+        self.read += 1;
+        self.outcomes.push((rel, outcome));
+    }
+
+    /// What each file read gave, in the order read.
+    pub fn take_outcomes(&mut self) -> Vec<(String, FileOutcome)> {
+        std::mem::take(&mut self.outcomes)
     }
 
     fn n_measures(&self) -> usize {
@@ -418,7 +487,7 @@ impl FactBuilder {
                 }
             },
             |chunk| parse_fact_chunk(chunk, cols_cell.get(), &shape, source, file, window, shadowed, unique),
-            |block| agg.merge(block, n, unique, &files),
+            |block| agg.merge(block, n, unique, &files, table),
         )
         .map_err(|e| csv_error(source, e))?;
         if let Some(e) = columns {
@@ -438,20 +507,17 @@ impl FactBuilder {
     pub fn finish(self, buckets: Buckets) -> (Table, Vec<BadRow>) {
         let n = self.n_measures();
         let (ndims, _) = store::sizes(self.table);
-        let Agg {
-            map,
-            accs,
-            measures,
-            bad,
-            ..
-        } = self.agg;
-        let mut order: Vec<(u32, &[u8], u32)> = Vec::with_capacity(map.len());
-        for (key, i) in &map {
+        let mut agg = self.agg;
+        let bad = std::mem::take(&mut agg.bad);
+        let mut order: Vec<(u32, &[u8], u32)> = Vec::with_capacity(agg.accs.len());
+        for (i, acc) in agg.accs.iter().enumerate() {
+            let key = agg.key(acc);
             let Some(bucket) = key_bucket(key, buckets) else {
                 continue;
             };
-            order.push((bucket, key.get(KEY_DIMS..).unwrap_or_default(), *i));
+            order.push((bucket, key.get(KEY_DIMS..).unwrap_or_default(), i as u32));
         }
+        let (accs, measures) = (&agg.accs, &agg.measures);
         order.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         let mut ids: FxHashMap<&[u8], u32> = FxHashMap::default();
         let mut strings: Vec<Box<str>> = Vec::new();
@@ -559,7 +625,7 @@ fn parse_fact_chunk(
     shadowed: &BTreeSet<YearMonth>,
     unique: bool,
 ) -> Agg {
-    let mut agg = Agg::default();
+    let mut agg = Agg::with_capacity(4096);
     let Some(columns) = columns else { return agg };
     let buf = &chunk.bytes;
     let mut records = Records::new(buf, chunk.first_line);
@@ -607,7 +673,7 @@ fn parse_fact_chunk(
                 let values = values.get(..shape.n_measures).unwrap_or_default();
                 if let Err(e) = agg.add(&key, values, line, file, unique) {
                     let site = String::from_utf8_lossy(key.get(..4).unwrap_or_default()).into_owned();
-                    agg.bad.push(e.bad_row(&source.rel, line, site));
+                    agg.bad.push(e.bad_row(&source.rel, line, site, shape.table));
                 }
             }
             Err((kind, reason, site)) => agg.bad.push(bad(kind, reason, site.then(|| key.get(..4)).flatten())),
@@ -702,7 +768,11 @@ fn fact_row(
                         ),
                     ));
                 }
-                push_dim(key, d.normalize().to_string().as_bytes());
+                if is_canonical(raw) {
+                    push_dim(key, raw);
+                } else {
+                    push_dim(key, d.normalize().to_string().as_bytes());
+                }
             }
             (_, ColumnTy::DateDim) => {}
             _ => {
@@ -809,6 +879,21 @@ fn push_date(key: &mut Vec<u8>, d: NaiveDate) {
 fn push_dim(key: &mut Vec<u8>, bytes: &[u8]) {
     key.extend_from_slice(bytes);
     key.push(0);
+}
+
+/// Whether a valid decimal is already written as its normalized form (`0.075`, `12`, not `0.0750`,
+/// `012` or `-0`), so that its bytes can be the dimension value as they are.
+fn is_canonical(raw: &[u8]) -> bool {
+    let (int, frac) = match memchr::memchr(b'.', raw) {
+        Some(k) => (
+            raw.get(..k).unwrap_or_default(),
+            Some(raw.get(k + 1..).unwrap_or_default()),
+        ),
+        None => (raw, None),
+    };
+    let int_ok = !int.is_empty() && int.iter().all(u8::is_ascii_digit) && (int == b"0" || int.first() != Some(&b'0'));
+    let frac_ok = frac.is_none_or(|f| !f.is_empty() && f.iter().all(u8::is_ascii_digit) && f.last() != Some(&b'0'));
+    int_ok && frac_ok
 }
 
 fn amount(name: &str, raw: &[u8]) -> Result<Decimal, RowError> {
