@@ -1137,7 +1137,22 @@ impl<'a> Checker<'a> {
                     let v = self.fold(&e);
                     match (p.name.name.as_str(), v) {
                         ("customer", Some(Value::Text(t))) => customer = Some(t.to_string()),
-                        ("terms", Some(Value::Text(t))) => terms = Some(t.to_string()),
+                        ("terms", Some(Value::Text(t))) => {
+                            if let Err(e) = crate::terms::Terms::parse(&t) {
+                                self.diags.push(
+                                    Diagnostic::warning(
+                                        Code::UnreadableTerms,
+                                        p.value.span,
+                                        format!("billc cannot compute a due date from these terms: {e}"),
+                                        "no due date",
+                                    )
+                                    .with_help(
+                                        "write \"Due in N Days\", \"Due by Nth\" or \"Due on Receipt\"; other terms are copied to the invoice without a due date",
+                                    ),
+                                );
+                            }
+                            terms = Some(t.to_string());
+                        }
                         ("currency", Some(Value::Text(t))) => currency = Currency::from_code(&t),
                         ("effective", Some(Value::Date(d))) => effective = Some(d),
                         ("billing", Some(Value::Enum(b))) => {

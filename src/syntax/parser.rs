@@ -158,7 +158,7 @@ fn syntax_error(file: FileId, base: usize, text: &str, err: &pest::error::Error<
     expected.sort_unstable();
     expected.dedup();
     let what = if found.is_empty() {
-        "the end of the file".to_string()
+        "end of file".to_string()
     } else {
         format!("`{found}`")
     };
@@ -181,7 +181,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::ident | Rule::arg_name => "a name",
         Rule::string | Rule::text => "a text in quotes",
         Rule::type_expr | Rule::type_name => "a type",
-        Rule::EOI => "the end of the file",
+        Rule::EOI => "end of file",
         Rule::item | Rule::use_decl | Rule::const_decl | Rule::fn_decl | Rule::component_decl | Rule::contract_decl => {
             "a declaration (`use`, `const`, `type`, `fn`, `component`, `contract`, `test`)"
         }
