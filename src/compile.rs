@@ -113,9 +113,24 @@ impl SourceIndex {
     }
 }
 
-/// A contract ready to evaluate.
+/// A contract ready to evaluate: its compiled body (shared, never copied) and the source index used to
+/// point traces at source lines.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
+    pub body: Arc<PlanBody>,
+    pub sources: Arc<SourceIndex>,
+}
+
+impl std::ops::Deref for Plan {
+    type Target = PlanBody;
+    fn deref(&self) -> &PlanBody {
+        &self.body
+    }
+}
+
+/// What a contract compiles to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanBody {
     pub site: String,
     pub customer: String,
     pub billing: Billing,
@@ -132,10 +147,9 @@ pub struct Plan {
     pub checks: Vec<CheckPlan>,
     /// Slots in dependency order.
     pub order: Vec<SlotId>,
-    pub sources: Arc<SourceIndex>,
 }
 
-impl Plan {
+impl PlanBody {
     /// Resolves `BodyRef(index)` in an environment (through loop parents).
     pub fn resolve_ref(&self, env: EnvId, index: u32) -> Option<SlotId> {
         let mut current = Some(env);
@@ -199,7 +213,7 @@ pub fn compile(contract: &CheckedContract, file: &str, sources: Arc<SourceIndex>
             slot.kind = SlotKind::Line(i);
         }
     }
-    let mut plan = Plan {
+    let mut plan = PlanBody {
         site: contract.site.clone(),
         customer: contract.customer.clone(),
         billing: contract.billing,
@@ -213,7 +227,6 @@ pub fn compile(contract: &CheckedContract, file: &str, sources: Arc<SourceIndex>
         lines,
         checks: c.checks,
         order: Vec::new(),
-        sources: c.sources,
     };
     let mut diags = c.diags;
     match dependency_order(&plan) {
@@ -223,7 +236,13 @@ pub fn compile(contract: &CheckedContract, file: &str, sources: Arc<SourceIndex>
     if diags.iter().any(Diagnostic::is_error) {
         (None, diags)
     } else {
-        (Some(plan), diags)
+        (
+            Some(Plan {
+                body: Arc::new(plan),
+                sources: c.sources,
+            }),
+            diags,
+        )
     }
 }
 
@@ -417,7 +436,7 @@ impl Compiler<'_> {
 }
 
 /// The slots each slot reads directly (through arguments and `lines(tag)` too).
-pub fn dependencies(plan: &Plan, slot: SlotId) -> Vec<SlotId> {
+pub fn dependencies(plan: &PlanBody, slot: SlotId) -> Vec<SlotId> {
     let mut out = Vec::new();
     if let Some(s) = plan.slots.get(slot as usize) {
         let mut seen = HashMap::new();
@@ -428,7 +447,7 @@ pub fn dependencies(plan: &Plan, slot: SlotId) -> Vec<SlotId> {
     out
 }
 
-fn deps(plan: &Plan, e: &Expr, env: EnvId, out: &mut Vec<SlotId>, seen: &mut HashMap<(usize, EnvId), ()>) {
+fn deps(plan: &PlanBody, e: &Expr, env: EnvId, out: &mut Vec<SlotId>, seen: &mut HashMap<(usize, EnvId), ()>) {
     let key = (std::ptr::from_ref(e) as usize, env);
     if seen.insert(key, ()).is_some() {
         return;
@@ -453,7 +472,7 @@ fn deps(plan: &Plan, e: &Expr, env: EnvId, out: &mut Vec<SlotId>, seen: &mut Has
 }
 
 /// Slots ordered so that each comes after what it reads; or the slots of a cycle.
-fn dependency_order(plan: &Plan) -> Result<Vec<SlotId>, Vec<SlotId>> {
+fn dependency_order(plan: &PlanBody) -> Result<Vec<SlotId>, Vec<SlotId>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
@@ -515,7 +534,7 @@ fn dependency_order(plan: &Plan) -> Result<Vec<SlotId>, Vec<SlotId>> {
     Ok(order)
 }
 
-fn cycle_diagnostic(plan: &Plan, cycle: &[SlotId]) -> Diagnostic {
+fn cycle_diagnostic(plan: &PlanBody, cycle: &[SlotId]) -> Diagnostic {
     let names: Vec<String> = cycle
         .iter()
         .filter_map(|s| plan.slots.get(*s as usize).map(|x| format!("`{}`", x.name)))
@@ -538,7 +557,7 @@ fn cycle_diagnostic(plan: &Plan, cycle: &[SlotId]) -> Diagnostic {
 }
 
 /// Groups a plan's lines by group number (for reports).
-pub fn lines_by_group(plan: &Plan) -> BTreeMap<u32, Vec<&LinePlan>> {
+pub fn lines_by_group(plan: &PlanBody) -> BTreeMap<u32, Vec<&LinePlan>> {
     let mut map: BTreeMap<u32, Vec<&LinePlan>> = BTreeMap::new();
     for l in &plan.lines {
         map.entry(l.group).or_default().push(l);

@@ -220,13 +220,12 @@ fn run(args: &RunArgs) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let diags = session.diagnostics(&files);
+    let (diags, plans) = session.check(&files);
     if diags.iter().any(|d| d.is_error()) {
         emit(&session, &diags);
         eprintln!("error: the contracts have errors; nothing was billed");
         return ExitCode::from(1);
     }
-    let plans = session.plans(&files);
     let contracts_digest = digest_sources(&session.sources());
     // Plans are owned data; the compiler's caches are not needed to bill.
     drop(session);

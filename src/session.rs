@@ -23,6 +23,8 @@ pub struct Session {
     files: Vec<SourceFile>,
     /// How many of `files` are the embedded standard library.
     stdlib_count: usize,
+    /// The source index handed to plans, rebuilt only after an edit.
+    index: std::sync::OnceLock<Arc<SourceIndex>>,
 }
 
 impl Default for Session {
@@ -40,6 +42,7 @@ impl Session {
             workspace,
             files: Vec::new(),
             stdlib_count: 0,
+            index: std::sync::OnceLock::new(),
         };
         for (path, text) in STDLIB {
             s.add_file(path, text);
@@ -59,11 +62,13 @@ impl Session {
             .copied()
         {
             existing.set_text(&mut self.db).to(text.to_string());
+            self.index = std::sync::OnceLock::new();
             return existing;
         }
         let id = u32::try_from(self.files.len()).unwrap_or(u32::MAX);
         let file = SourceFile::new(&self.db, path.to_string(), text.to_string(), id);
         self.files.push(file);
+        self.index = std::sync::OnceLock::new();
         self.workspace.set_files(&mut self.db).to(self.files.clone());
         file
     }
@@ -71,6 +76,7 @@ impl Session {
     /// Replaces a file's text (a new salsa revision).
     pub fn set_text(&mut self, file: SourceFile, text: &str) {
         file.set_text(&mut self.db).to(text.to_string());
+        self.index = std::sync::OnceLock::new();
     }
 
     pub fn files(&self) -> &[SourceFile] {
@@ -91,13 +97,17 @@ impl Session {
     }
 
     fn index(&self) -> Arc<SourceIndex> {
-        Arc::new(SourceIndex {
-            files: self
-                .files
-                .iter()
-                .map(|f| (f.path(&self.db).clone(), Arc::from(f.text(&self.db).as_str())))
-                .collect(),
-        })
+        self.index
+            .get_or_init(|| {
+                Arc::new(SourceIndex {
+                    files: self
+                        .files
+                        .iter()
+                        .map(|f| (f.path(&self.db).clone(), Arc::from(f.text(&self.db).as_str())))
+                        .collect(),
+                })
+            })
+            .clone()
     }
 
     fn module_key(&self, file: SourceFile) -> ModuleKey<'_> {
@@ -106,37 +116,46 @@ impl Session {
 
     /// Every diagnostic of the given files (syntax, modules, contracts), in file order.
     pub fn diagnostics(&self, files: &[SourceFile]) -> Vec<Diagnostic> {
-        let mut out = Vec::new();
-        for f in files {
-            out.extend(db::parse_file(&self.db, *f).diags.iter().cloned());
-            let key = self.module_key(*f);
-            let module = db::check_module(&self.db, key);
-            out.extend(module.diags.iter().cloned());
-            out.extend(module.module.diags.iter().cloned());
-            for i in 0..db::contract_count(&self.db, *f) {
-                let c = db::compile_contract(&self.db, ContractKey::new(&self.db, key, i));
-                out.extend(c.diags.iter().cloned());
-            }
-        }
-        out
+        self.check(files).0
     }
 
     /// The compiled plans of the given files (contracts with errors have none), with sources.
     pub fn plans(&self, files: &[SourceFile]) -> Vec<Arc<Plan>> {
+        self.check(files).1
+    }
+
+    /// Diagnostics and plans in one pass: five salsa lookups per file, so that re-checking a large
+    /// workspace after one edit costs little more than the edited file.
+    pub fn check(&self, files: &[SourceFile]) -> (Vec<Diagnostic>, Vec<Arc<Plan>>) {
         let index = self.index();
-        let mut out = Vec::new();
+        let mut diags = Vec::new();
+        let mut plans = Vec::new();
         for f in files {
+            let parsed = db::parse_file(&self.db, *f);
+            diags.extend(parsed.diags.iter().cloned());
             let key = self.module_key(*f);
-            for i in 0..db::contract_count(&self.db, *f) {
+            let module = db::check_module(&self.db, key);
+            diags.extend(module.diags.iter().cloned());
+            diags.extend(module.module.diags.iter().cloned());
+            let contracts = parsed
+                .module
+                .items
+                .iter()
+                .filter(|i| matches!(i, crate::syntax::ast::Item::Contract(_)))
+                .count();
+            for i in 0..u32::try_from(contracts).unwrap_or(u32::MAX) {
                 let c = db::compile_contract(&self.db, ContractKey::new(&self.db, key, i));
+                diags.extend(c.diags.iter().cloned());
                 if let Some(plan) = &c.plan {
-                    let mut p = (**plan).clone();
-                    p.sources = index.clone();
-                    out.push(Arc::new(p));
+                    // Two reference counts, not a copy of the plan.
+                    plans.push(Arc::new(Plan {
+                        body: plan.body.clone(),
+                        sources: index.clone(),
+                    }));
                 }
             }
         }
-        out
+        (diags, plans)
     }
 
     /// The checked module of a file (for tests and doc examples).

@@ -52,7 +52,6 @@ fn corpus() {
 }
 
 #[test]
-#[expect(clippy::unwrap_used, reason = "test")]
 fn every_code_is_in_the_corpus() {
     let mut seen = BTreeSet::new();
     let mut files = 0;
