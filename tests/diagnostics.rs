@@ -70,3 +70,21 @@ fn every_code_is_in_the_corpus() {
         .collect();
     assert_eq!(missing, Vec::<&str>::new(), "codes without a corpus case");
 }
+
+#[test]
+#[expect(clippy::unwrap_used, reason = "test")]
+fn recovery_keeps_the_other_statements_of_a_contract() {
+    let text = std::fs::read_to_string("tests/corpus/recovery_in_contract_body.bill").unwrap();
+    let (module, errors) = billc::syntax::parser::parse(billc::syntax::span::FileId(0), &text);
+    // Lines 5 and 7 are broken (and 8 is lost with 7); `customer`, line 6 and line 9 survive.
+    assert_eq!(errors.len(), 3);
+    let contract = module
+        .items
+        .iter()
+        .find_map(|i| match i {
+            billc::syntax::ast::Item::Contract(c) => Some(c),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(contract.body.len(), 3);
+}

@@ -52,7 +52,11 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
                         module.items.extend(m.items);
                         errors.extend(errs);
                     }
-                    Err(diag) => errors.push(diag),
+                    Err(diag) => {
+                        let (m, errs) = recover_body(file, piece, start, diag);
+                        module.items.extend(m.items);
+                        errors.extend(errs);
+                    }
                 }
             }
             (module, errors)
@@ -103,6 +107,106 @@ fn parse_piece(file: FileId, text: &str, base: usize) -> Result<(Module, Vec<Dia
         }
     }
     Ok((module, lower.errors))
+}
+
+/// Recovery inside a block item (`contract`, `component`, `test`): the statement holding the syntax
+/// error is blanked out (spaces, so every offset stays put) and the item parsed again, until it
+/// parses or no statement can be found; so one broken line costs only itself, and the other
+/// statements are still checked. Statements are the body's lines at the body's indentation, each
+/// with the deeper-indented lines that follow it.
+fn recover_body(file: FileId, piece: &str, base: usize, first: Diagnostic) -> (Module, Vec<Diagnostic>) {
+    let mut errors = vec![first];
+    let is_block = ["contract ", "component ", "test "]
+        .iter()
+        .any(|k| piece.starts_with(k))
+        || piece
+            .lines()
+            .find(|l| !l.starts_with("///"))
+            .is_some_and(|l| ["contract ", "component ", "test "].iter().any(|k| l.starts_with(k)));
+    if !is_block {
+        return (Module::default(), errors);
+    }
+    // (offset, indentation, is blank) of every line.
+    let mut lines = Vec::new();
+    let mut offset = 0;
+    for line in piece.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let blank = trimmed.is_empty() || trimmed.starts_with("//");
+        lines.push((offset, line.len() - trimmed.len(), blank));
+        offset += line.len();
+    }
+    let header = lines
+        .iter()
+        .position(|(o, _, _)| piece.get(*o..).is_some_and(|l| !l.starts_with("///")));
+    let Some(header) = header else {
+        return (Module::default(), errors);
+    };
+    let body: Vec<&(usize, usize, bool)> = lines
+        .iter()
+        .skip(header + 1)
+        .filter(|(_, indent, blank)| !blank && *indent > 0)
+        .collect();
+    let Some(indent) = body.iter().map(|(_, i, _)| *i).min() else {
+        return (Module::default(), errors);
+    };
+    let starts: Vec<usize> = body
+        .iter()
+        .filter(|(_, i, _)| *i == indent)
+        .map(|(o, _, _)| *o)
+        .collect();
+    let end_of_body = lines
+        .iter()
+        .skip(header + 1)
+        .rev()
+        .find(|(o, i, blank)| !blank && *i == 0 && piece.get(*o..).is_some_and(|l| l.starts_with('}')))
+        .map_or(piece.len(), |(o, _, _)| *o);
+    let mut text = piece.to_string();
+    let mut blanked = vec![false; starts.len()];
+    let mut last_error = errors.first().map(|d| d.primary.span.start as usize);
+    while let Some(pos) = last_error.and_then(|p| p.checked_sub(base)) {
+        // The statement holding the error; when the error is at the first token of a statement,
+        // the statement before it is the one left unfinished. Statements already blanked are skipped.
+        let Some(k) = starts.iter().rposition(|s| *s <= pos) else {
+            break;
+        };
+        let at_start = starts
+            .get(k)
+            .and_then(|s| text.get(*s..pos))
+            .is_some_and(|t| t.trim().is_empty());
+        let candidate = if at_start && k > 0 { k - 1 } else { k };
+        let Some(k) = (0..=candidate).rev().find(|i| blanked.get(*i) == Some(&false)) else {
+            break;
+        };
+        let Some(&from) = starts.get(k) else { break };
+        let to = starts.get(k + 1).copied().unwrap_or(end_of_body);
+        if from >= to {
+            break;
+        }
+        let spaces: String = text
+            .get(from..to)
+            .unwrap_or("")
+            .chars()
+            .map(|c| if c == '\n' { '\n' } else { ' ' })
+            .collect();
+        text.replace_range(from..to, &spaces);
+        if let Some(b) = blanked.get_mut(k) {
+            *b = true;
+        }
+        match parse_piece(file, &text, base) {
+            Ok((m, errs)) => {
+                errors.extend(errs);
+                return (m, errors);
+            }
+            Err(diag) => {
+                last_error = Some(diag.primary.span.start as usize);
+                // Errors that only follow from a statement already reported are not repeated.
+                if !errors.iter().any(|e| e.primary.span.start == diag.primary.span.start) {
+                    errors.push(diag);
+                }
+            }
+        }
+    }
+    (Module::default(), errors)
 }
 
 /// Byte ranges of top-level items, found by looking at line starts.
