@@ -72,7 +72,6 @@ fn every_code_is_in_the_corpus() {
 }
 
 #[test]
-#[expect(clippy::unwrap_used, reason = "test")]
 fn recovery_keeps_the_other_statements_of_a_contract() {
     let text = std::fs::read_to_string("tests/corpus/recovery_in_contract_body.bill").unwrap();
     let (module, errors) = billc::syntax::parser::parse(billc::syntax::span::FileId(0), &text);
