@@ -97,7 +97,10 @@ impl MemData {
                     kind: get("kind").map(text_of).unwrap_or_else(|| "misc".into()),
                     title: get("title").map(text_of).unwrap_or_default(),
                     gl: get("gl").map(text_of).unwrap_or_default(),
-                    amount: get("amount").and_then(Value::decimal).unwrap_or_default(),
+                    amount: AdhocItem::billed_amount(
+                        &get("kind").map(text_of).unwrap_or_else(|| "misc".into()),
+                        get("amount").and_then(Value::decimal).unwrap_or_default(),
+                    ),
                     line: self.next_line,
                 };
                 self.adhoc.entry((site, *m)).or_default().push(item);

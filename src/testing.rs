@@ -10,6 +10,7 @@ use crate::syntax::ast::{self, Expect, Item, Stmt};
 use crate::syntax::parser;
 use crate::syntax::span::FileId;
 use crate::testdata::MemData;
+use crate::time::YearMonth;
 use std::sync::Arc;
 
 /// A failed test: its name and why.
@@ -39,6 +40,27 @@ impl Scope<'_> {
             return Err(d.message.clone());
         }
         eval::const_eval(&h).map_err(|e| e.kind.describe())
+    }
+
+    /// The value of an expression for the test's site and month over its given data.
+    fn value_in(&self, e: &ast::Expr, data: &MemData, period: YearMonth, site: &str) -> Result<Value, String> {
+        let (h, diags) = check::check_expr(self.module, &self.imports, &self.own, e);
+        if let Some(d) = diags.first() {
+            return Err(d.message.clone());
+        }
+        eval::eval_with(&h, data, period, site).map_err(|e| e.kind.describe())
+    }
+
+    /// The rows of a `given`: a list literal's records are read one by one, so rows may name
+    /// different columns (the others are empty or zero).
+    fn rows(&self, e: &ast::Expr) -> Result<Vec<Value>, String> {
+        match &e.kind {
+            ast::ExprKind::List(items) => items.iter().map(|i| self.value(i)).collect(),
+            _ => match self.value(e)? {
+                Value::List(rows) => Ok(rows.to_vec()),
+                _ => Err("takes a list of rows".into()),
+            },
+        }
     }
 }
 
@@ -151,10 +173,9 @@ fn run_test(
     };
     let mut data = MemData::default();
     for g in &t.given {
-        let rows = match scope.value(&g.rows) {
-            Ok(Value::List(rows)) => rows,
-            Ok(_) => return fail(report, name, format!("`given {}` takes a list of rows", g.table.name)),
-            Err(e) => return fail(report, name, e),
+        let rows = match scope.rows(&g.rows) {
+            Ok(rows) => rows,
+            Err(e) => return fail(report, name, format!("`given {}`: {e}", g.table.name)),
         };
         for row in rows.iter() {
             let Value::Record(fields) = row else {
@@ -178,7 +199,7 @@ fn run_test(
     };
     let mut problems = Vec::new();
     for expect in &t.expects {
-        if let Err(p) = check_expect(scope, &run, expect) {
+        if let Err(p) = check_expect(scope, &run, expect, (&data, period, &site)) {
             problems.push(p);
         }
     }
@@ -195,7 +216,12 @@ fn run_test(
     }
 }
 
-fn check_expect(scope: &Scope<'_>, run: &ContractRun, expect: &Expect) -> Result<(), String> {
+fn check_expect(
+    scope: &Scope<'_>,
+    run: &ContractRun,
+    expect: &Expect,
+    (data, period, site): (&MemData, YearMonth, &str),
+) -> Result<(), String> {
     let group_of = |g: &Option<ast::Expr>| -> Result<Option<u32>, String> {
         match g {
             None => Ok(None),
@@ -254,7 +280,10 @@ fn check_expect(scope: &Scope<'_>, run: &ContractRun, expect: &Expect) -> Result
             }
         }
         Expect::Value { actual, expected, .. } => {
-            let (a, b) = (scope.value(actual)?, scope.value(expected)?);
+            let (a, b) = (
+                scope.value_in(actual, data, period, site)?,
+                scope.value_in(expected, data, period, site)?,
+            );
             if same(&a, &b) {
                 Ok(())
             } else {

@@ -1215,10 +1215,10 @@ fn small_row(
                 month,
                 item: AdhocItem {
                     group,
+                    amount: AdhocItem::billed_amount(&kind_text, amount),
                     kind: kind_text,
                     title,
                     gl,
-                    amount,
                     line,
                 },
             }))

@@ -106,6 +106,18 @@ pub struct AdhocItem {
     pub line: u32,
 }
 
+impl AdhocItem {
+    /// The amount of a reviewer line as billed (RULES.md §13): client-paid and non-billable expenses
+    /// are always negative, whatever sign the row was written with; misc and reimbursable lines keep
+    /// their sign.
+    pub fn billed_amount(kind: &str, amount: Decimal) -> Decimal {
+        match kind {
+            "client_paid" | "non_billable" => -amount.abs(),
+            _ => amount,
+        }
+    }
+}
+
 /// The input data, as the evaluator needs it. Implemented by the data layer and by test data.
 pub trait DataView: Sync {
     /// The rows of a table for a site and month (empty when there are none).
@@ -132,6 +144,12 @@ pub fn column_position(table: TableName, name: &str) -> Option<(ColumnTy, usize)
 /// Evaluates an expression that needs no data and no lets (constants, literals, defaults).
 pub fn const_eval(e: &Expr) -> R<Value> {
     let mut m = Machine::new(None, &[], &[], None, YearMonth { year: 2000, month: 1 }, Arc::from(""));
+    m.eval(e, &Scope::root(None), &m.main_cx())
+}
+
+/// Evaluates an expression for a site and month over data (the `expect` values of test blocks).
+pub fn eval_with(e: &Expr, data: &dyn DataView, period: YearMonth, site: &str) -> R<Value> {
+    let mut m = Machine::new(None, &[], &[], Some(data), period, Arc::from(site));
     m.eval(e, &Scope::root(None), &m.main_cx())
 }
 
