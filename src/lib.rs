@@ -17,6 +17,7 @@ pub mod hir;
 pub mod invoice;
 pub mod numbering;
 pub mod output;
+pub mod powerbill;
 pub mod review;
 pub mod run;
 pub mod session;

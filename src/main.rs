@@ -44,6 +44,11 @@ enum Command {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// Import contracts from another system's configurations.
+    Import {
+        #[command(subcommand)]
+        from: ImportFrom,
+    },
     /// Write synthetic contracts and data (for benchmarks and tests).
     Generate {
         /// Number of sites (one contract each).
@@ -59,6 +64,18 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Where to write `contracts/` and `data/`.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportFrom {
+    /// PowerBill configuration records (JSON files or folders of them) → .bill contracts.
+    Powerbill {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Where to write the contracts and `import-report.csv`.
         #[arg(long)]
         out: PathBuf,
     },
@@ -104,6 +121,9 @@ fn main() -> ExitCode {
         Command::Check { paths } => check(&paths),
         Command::Test { paths } => test(&paths),
         Command::Run(args) => run(&args),
+        Command::Import {
+            from: ImportFrom::Powerbill { paths, out },
+        } => import_powerbill(&paths, &out),
         Command::Explain { dir, key, format } => explain(&dir, &key, &format),
         Command::Generate {
             sites,
@@ -436,4 +456,104 @@ fn generate(sites: u32, period: &str, months: u32, seed: u64, out: &Path) -> Exi
             ExitCode::from(1)
         }
     }
+}
+
+/// `billc import powerbill`: every configuration → `<out>/<site>-<customer>.bill`, the warnings →
+/// `<out>/import-report.csv`; then the written contracts are checked like `billc check`.
+fn import_powerbill(paths: &[PathBuf], out: &Path) -> ExitCode {
+    let mut files = Vec::new();
+    for p in paths {
+        if let Err(e) = billc::source::collect(p, "json", &mut files) {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    if let Err(e) = std::fs::create_dir_all(out) {
+        eprintln!("error: cannot create `{}`: {e}", out.display());
+        return ExitCode::from(1);
+    }
+    let mut warnings = Vec::new();
+    let mut failed = 0;
+    let mut written: Vec<PathBuf> = Vec::new();
+    let mut names = std::collections::BTreeSet::new();
+    for f in &files {
+        let source = display(f);
+        let json = match std::fs::read_to_string(f) {
+            Ok(j) => j,
+            Err(e) => {
+                eprintln!("error: cannot read `{source}`: {e}");
+                failed += 1;
+                continue;
+            }
+        };
+        match billc::powerbill::import(&source, &json) {
+            Ok(imported) => {
+                let mut name = imported.file_name.clone();
+                let mut n = 2;
+                while !names.insert(name.clone()) {
+                    name = imported.file_name.replace(".bill", &format!("-{n}.bill"));
+                    n += 1;
+                }
+                let path = out.join(&name);
+                if let Err(e) = std::fs::write(&path, &imported.text) {
+                    eprintln!("error: cannot write `{}`: {e}", path.display());
+                    return ExitCode::from(1);
+                }
+                written.push(path);
+                warnings.extend(imported.warnings);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed += 1;
+            }
+        }
+    }
+    let report = match billc::powerbill::report_csv(&warnings) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if let Err(e) = std::fs::write(out.join("import-report.csv"), report) {
+        eprintln!("error: cannot write the import report: {e}");
+        return ExitCode::from(1);
+    }
+    let mut kinds: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for w in &warnings {
+        *kinds.entry(w.kind).or_default() += 1;
+    }
+    println!(
+        "imported {} of {} configuration{} into {}",
+        written.len(),
+        files.len(),
+        plural(files.len()),
+        out.display()
+    );
+    println!(
+        "  {} warning{} (import-report.csv)",
+        warnings.len(),
+        plural(warnings.len())
+    );
+    for (k, n) in &kinds {
+        println!("    {k:<28} {n}");
+    }
+    // The written contracts must check clean.
+    let (session, loaded) = match load(&written) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let diags = session.diagnostics(&loaded);
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        emit(&session, &diags);
+        eprintln!("error: {errors} error{} in the imported contracts", plural(errors));
+        return ExitCode::from(1);
+    }
+    println!("  checked {} contract{}: no errors", loaded.len(), plural(loaded.len()));
+    if failed > 0 {
+        eprintln!("error: {failed} configuration{} could not be imported", plural(failed));
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
 }

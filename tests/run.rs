@@ -105,8 +105,14 @@ fn readme_command_bills_the_example_data() {
     // Every contract of contracts/ billed over the example CSV files: the amounts are those of
     // EXAMPLES.md (see contracts/README.md for the case behind each site), computed here through the
     // data layer instead of test blocks.
-    insta::assert_snapshot!("readme_run_invoices_csv", read(&out.path().join("2025-03/invoices.csv")));
-    assert_eq!(read(&out.path().join("2025-03/exceptions.csv")), "site,kind,location,message\n");
+    insta::assert_snapshot!(
+        "readme_run_invoices_csv",
+        read(&out.path().join("2025-03/invoices.csv"))
+    );
+    assert_eq!(
+        read(&out.path().join("2025-03/exceptions.csv")),
+        "site,kind,location,message\n"
+    );
 }
 
 // ------------------------------------------------------------------------------------------ bad data
