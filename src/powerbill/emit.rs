@@ -81,6 +81,13 @@ fn date(s: &Option<String>) -> Option<String> {
     crate::time::parse_date(d).map(|_| d.to_string())
 }
 
+/// Adds `<key> "text"` when the text is not empty.
+fn push_text(args: &mut Vec<String>, key: &str, value: &Option<String>) {
+    if let Some(t) = value.as_deref().filter(|t| !t.trim().is_empty()) {
+        args.push(format!("{key} {}", text(t.trim())));
+    }
+}
+
 /// Adds `group N` (the helper gives " group N" or nothing).
 fn push_group(args: &mut Vec<String>, group: &str) {
     if !group.is_empty() {
@@ -165,10 +172,18 @@ impl<'c> Emitter<'c> {
         }
     }
 
+    /// Adds `<key> N` for an invoice group other than 1.
+    fn group_arg(&mut self, args: &mut Vec<String>, key: &str, g: Whole, path: &str) {
+        let group = self.group(g, path);
+        if let Some(n) = group.strip_prefix(" group ") {
+            args.push(format!("{key} {n}"));
+        }
+    }
+
     /// ` group N` for a component's invoice group (nothing for group 1), checked against the
     /// contract's groups.
-    fn group(&mut self, g: Option<u32>, path: &str) -> String {
-        let g = g.unwrap_or(1).max(1);
+    fn group(&mut self, g: Whole, path: &str) -> String {
+        let g = g.0.unwrap_or(1).max(1);
         if !self.c.original.invoice_grouping.enabled {
             if g != 1 {
                 self.warn(
@@ -247,8 +262,9 @@ impl<'c> Emitter<'c> {
         self.line(1, &format!("billing   {billing}"));
         let terms = o
             .payment_terms
+            .0
             .clone()
-            .or_else(|| m.payment_terms.clone())
+            .or_else(|| m.payment_terms.0.clone())
             .filter(|t| !t.trim().is_empty());
         if let Some(t) = terms {
             if crate::terms::Terms::parse(&t).is_err() {
@@ -346,7 +362,7 @@ impl<'c> Emitter<'c> {
                 );
                 continue;
             }
-            let title = g.title.clone().unwrap_or_default();
+            let title = g.title.0.clone().unwrap_or_default();
             let mut props = Vec::new();
             if let Some(d) = g.description.as_deref().filter(|d| !d.trim().is_empty()) {
                 props.push(format!("description {}", text(d.trim())));
@@ -387,19 +403,21 @@ impl<'c> Emitter<'c> {
             let path = format!("original.fixedFee.serviceRates[{i}]");
             let title = r
                 .display_name
+                .0
                 .clone()
-                .or_else(|| r.name.clone())
+                .or_else(|| r.name.0.clone())
                 .unwrap_or_else(|| "Fixed Fee".into());
-            if r.fee.is_zero() {
+            if r.fee.value().is_zero() {
                 self.warn(&path, "zero_amount", "a fixed fee of $0 (it bills nothing)");
             }
             let group = self.group(r.invoice_group, &format!("{path}.invoiceGroup"));
             let gl = r
                 .code
+                .0
                 .clone()
                 .filter(|c| !c.trim().is_empty())
                 .unwrap_or_else(|| "4790".into());
-            let amount = self.escalated(money(r.fee), &r.start_date);
+            let amount = self.escalated(money(r.fee.value()), &r.start_date);
             let mut args = vec![
                 format!("title {}", text(title.trim())),
                 format!("amount {amount}"),
@@ -416,11 +434,11 @@ impl<'c> Emitter<'c> {
         if !r.enabled {
             return;
         }
-        if r.room_rate.is_zero() {
+        if r.room_rate.value().is_zero() {
             self.warn("original.perOccupiedRoom.roomRate", "zero_amount", "a room rate of $0");
         }
         let group = self.group(r.invoice_group, "original.perOccupiedRoom.invoiceGroup");
-        let mut args = vec![format!("rate {}/room", money(r.room_rate))];
+        let mut args = vec![format!("rate {}/room", money(r.room_rate.value()))];
         push_group(&mut args, &group);
         self.component("occupied_rooms", &args);
     }
@@ -430,7 +448,7 @@ impl<'c> Emitter<'c> {
         if !b.enabled {
             return;
         }
-        let g = b.bell_services.first().and_then(|x| x.invoice_group);
+        let g = b.bell_services.first().map(|x| x.invoice_group).unwrap_or_default();
         let group = self.group(g, "original.bellServiceFee.bellServices[0].invoiceGroup");
         let mut args = Vec::new();
         push_group(&mut args, &group);
@@ -474,7 +492,11 @@ impl<'c> Emitter<'c> {
             return Vec::new();
         };
         match serde_json::from_str::<Vec<Account>>(raw) {
-            Ok(list) => list.into_iter().filter(|a| a.is_enabled).map(|a| a.code).collect(),
+            Ok(list) => list
+                .into_iter()
+                .filter(|a| a.is_enabled)
+                .filter_map(|a| a.code.0)
+                .collect(),
             Err(e) => {
                 self.warn(
                     path,
@@ -498,7 +520,7 @@ impl<'c> Emitter<'c> {
             .enabled
             .then(|| o.billable_accounts.billable_accounts_data.first())
             .flatten();
-        let ma_group = ma.map(|m| m.invoice_group).unwrap_or(None);
+        let ma_group = ma.map(|m| m.invoice_group).unwrap_or_default();
         if let Some(b) = ba {
             let base = "original.billableAccounts.billableAccountsData[0]";
             let payroll = self.accounts(&b.payroll_accounts_data, &format!("{base}.payrollAccountsData"));
@@ -511,20 +533,13 @@ impl<'c> Emitter<'c> {
                 format!("payroll {}", list(&payroll)),
                 format!("expenses {}", list(&expenses)),
             ];
-            if let Some(t) = b
-                .payroll_accounts_line_title
-                .as_deref()
-                .filter(|t| !t.trim().is_empty())
-            {
-                args.push(format!("payroll_title {}", text(t.trim())));
-            }
-            let pg = self.group(
+            push_text(&mut args, "payroll_title", &b.payroll_accounts_line_title);
+            self.group_arg(
+                &mut args,
+                "payroll_group",
                 b.payroll_accounts_invoice_group,
                 &format!("{base}.payrollAccountsInvoiceGroup"),
             );
-            if !pg.is_empty() {
-                args.push(format!("payroll_group{}", pg.trim_start_matches(" group")));
-            }
             if let Some(a) = b.additional_payroll_amount.filter(|a| !a.is_zero()) {
                 args.push(format!("additional_payroll {}", money(a)));
             }
@@ -546,9 +561,7 @@ impl<'c> Emitter<'c> {
                         args.push(format!("pteb {}", percent(p)));
                     }
                 }
-                if let Some(t) = b.payroll_taxes_line_title.as_deref().filter(|t| !t.trim().is_empty()) {
-                    args.push(format!("pteb_title {}", text(t.trim())));
-                }
+                push_text(&mut args, "pteb_title", &b.payroll_taxes_line_title);
             }
             if b.payroll_support_enabled == Some(true) {
                 let amount = b.payroll_support_amount.unwrap_or_default();
@@ -562,24 +575,15 @@ impl<'c> Emitter<'c> {
                         }
                     }
                 }
-                if let Some(t) = b.payroll_support_line_title.as_deref().filter(|t| !t.trim().is_empty()) {
-                    args.push(format!("support_title {}", text(t.trim())));
-                }
+                push_text(&mut args, "support_title", &b.payroll_support_line_title);
             }
-            if let Some(t) = b
-                .payroll_expense_accounts_line_title
-                .as_deref()
-                .filter(|t| !t.trim().is_empty())
-            {
-                args.push(format!("expenses_title {}", text(t.trim())));
-            }
-            let eg = self.group(
+            push_text(&mut args, "expenses_title", &b.payroll_expense_accounts_line_title);
+            self.group_arg(
+                &mut args,
+                "expenses_group",
                 b.payroll_expense_accounts_invoice_group,
                 &format!("{base}.payrollExpenseAccountsInvoiceGroup"),
             );
-            if !eg.is_empty() {
-                args.push(format!("expenses_group{}", eg.trim_start_matches(" group")));
-            }
             if let Some(m) = ma {
                 let mbase = "original.managementAgreement.ManagementFees[0]";
                 if m.insurance_enabled == Some(true) && m.insurance_type.as_deref() == Some("BasedOnBillableAccounts") {
@@ -587,9 +591,7 @@ impl<'c> Emitter<'c> {
                     if let Some(p) = m.insurance_additional_percentage.filter(|p| !p.is_zero()) {
                         args.push(format!("insurance_markup {}", percent(p)));
                     }
-                    if let Some(t) = m.insurance_line_title.as_deref().filter(|t| !t.trim().is_empty()) {
-                        args.push(format!("insurance_title {}", text(t.trim())));
-                    }
+                    push_text(&mut args, "insurance_title", &m.insurance_line_title);
                 }
                 if m.claims_enabled == Some(true) {
                     args.push("claims true".into());
@@ -608,14 +610,9 @@ impl<'c> Emitter<'c> {
                             ),
                         },
                     }
-                    if let Some(t) = m.claims_line_title.as_deref().filter(|t| !t.trim().is_empty()) {
-                        args.push(format!("claims_title {}", text(t.trim())));
-                    }
+                    push_text(&mut args, "claims_title", &m.claims_line_title);
                 }
-                let ag = self.group(ma_group, &format!("{mbase}.invoiceGroup"));
-                if !ag.is_empty() {
-                    args.push(format!("agreement_group{}", ag.trim_start_matches(" group")));
-                }
+                self.group_arg(&mut args, "agreement_group", ma_group, &format!("{mbase}.invoiceGroup"));
             }
             self.component("billable_accounts", &args);
         }
@@ -666,9 +663,7 @@ impl<'c> Emitter<'c> {
                         "insurance_fixed {}",
                         money(m.insurance_fixed_fee_amount.unwrap_or_default())
                     ));
-                    if let Some(t) = m.insurance_line_title.as_deref().filter(|t| !t.trim().is_empty()) {
-                        args.push(format!("insurance_title {}", text(t.trim())));
-                    }
+                    push_text(&mut args, "insurance_title", &m.insurance_line_title);
                 }
                 Some("BasedOnBillableAccounts") if !has_accounts => self.warn(
                     format!("{base}.insuranceType"),
@@ -736,7 +731,7 @@ impl<'c> Emitter<'c> {
             if m.validation_threshold_enabled == Some(true)
                 && let Some(v) = self.validation(
                     m.validation_threshold_type.as_deref(),
-                    m.validation_threshold_amount,
+                    *m.validation_threshold_amount,
                     &format!("{base}.validationThresholdType"),
                 )
             {
@@ -755,9 +750,9 @@ impl<'c> Emitter<'c> {
         let mut parts = Vec::new();
         let mut previous = Decimal::ZERO;
         for (i, t) in tiers.iter().enumerate() {
-            self.check_percent(t.share_percentage, &format!("{path}[{i}].sharePercentage"));
+            self.check_percent(t.share_percentage.value(), &format!("{path}[{i}].sharePercentage"));
             let last = i + 1 == tiers.len();
-            if t.amount.is_zero() {
+            if t.amount.value().is_zero() {
                 if !last {
                     self.warn(
                         format!("{path}[{i}].amount"),
@@ -765,23 +760,27 @@ impl<'c> Emitter<'c> {
                         "an unlimited tier before the last: the later tiers are never reached and are not imported",
                     );
                 }
-                parts.push(percent(t.share_percentage));
+                parts.push(percent(t.share_percentage.value()));
                 return Some(format!("{{ {} }}", parts.join(", ")));
             }
-            if t.amount <= previous {
+            if t.amount.value() <= previous {
                 self.warn(
                     format!("{path}[{i}].amount"),
                     "tiers_not_increasing",
                     format!(
                         "tier limit {} does not increase over {}: the tier table is not imported",
-                        money(t.amount),
+                        money(t.amount.value()),
                         money(previous)
                     ),
                 );
                 return None;
             }
-            previous = t.amount;
-            parts.push(format!("{} up to {}", percent(t.share_percentage), money(t.amount)));
+            previous = t.amount.value();
+            parts.push(format!(
+                "{} up to {}",
+                percent(t.share_percentage.value()),
+                money(t.amount.value())
+            ));
         }
         // The last tier has a limit: revenue above it shares nothing (PowerBill's loop gives 0).
         self.warn(
@@ -828,7 +827,7 @@ impl<'c> Emitter<'c> {
             return;
         };
         let path = "original.midMonthAdvance.midMonthAdvances[0]";
-        if first.amount.is_zero() {
+        if first.amount.value().is_zero() {
             self.warn(
                 format!("{path}.amount"),
                 "zero_amount",
@@ -836,10 +835,8 @@ impl<'c> Emitter<'c> {
             );
         }
         let group = self.group(first.invoice_group, &format!("{path}.invoiceGroup"));
-        let mut args = vec![format!("amount {}", money(first.amount))];
-        if let Some(t) = first.line_title.as_deref().filter(|t| !t.trim().is_empty()) {
-            args.push(format!("title {}", text(t.trim())));
-        }
+        let mut args = vec![format!("amount {}", money(first.amount.value()))];
+        push_text(&mut args, "title", &first.line_title);
         push_group(&mut args, &group);
         self.component("mid_month_advance", &args);
     }
@@ -855,7 +852,7 @@ impl<'c> Emitter<'c> {
                 self.warn(&path, "no_job_code", "a labor rate without a job code: not imported");
                 continue;
             };
-            let name = j.name.clone().unwrap_or_default();
+            let name = j.name.0.clone().unwrap_or_default();
             let gl = match service_gl(&name) {
                 Some(gl) => gl,
                 None => {
@@ -867,13 +864,13 @@ impl<'c> Emitter<'c> {
                     "4790"
                 }
             };
-            if j.rate.is_zero() && j.overtime_rate.is_zero() {
+            if j.rate.value().is_zero() && j.overtime_rate.value().is_zero() {
                 self.warn(&path, "zero_amount", format!("job {job} has rates of $0"));
             }
-            let title = j.display_name.clone().unwrap_or_else(|| job.to_string());
+            let title = j.display_name.0.clone().unwrap_or_else(|| job.to_string());
             let group = self.group(j.invoice_group, &format!("{path}.invoiceGroup"));
-            let rate = self.escalated(format!("{}/h", money(j.rate)), &j.start_date);
-            let overtime = self.escalated(format!("{}/h", money(j.overtime_rate)), &j.start_date);
+            let rate = self.escalated(format!("{}/h", money(j.rate.value())), &j.start_date);
+            let overtime = self.escalated(format!("{}/h", money(j.overtime_rate.value())), &j.start_date);
             let mut args = vec![
                 format!("job {}", text(job.trim())),
                 format!("title {}", text(title.trim())),
@@ -944,7 +941,7 @@ impl<'c> Emitter<'c> {
         self.line(2, &format!("tiers      {tiers}"));
         if let Some(v) = self.validation(
             first.validation_threshold_type.as_deref(),
-            first.validation_threshold_amount,
+            *first.validation_threshold_amount,
             &format!("{base}[{i}].validationThresholdType"),
         ) {
             self.line(2, &format!("validation {v}"));

@@ -7,41 +7,79 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
 use std::str::FromStr;
 
-/// A JSON number (or a numeric string) as an exact decimal.
-fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-    opt_decimal(d).map(Option::unwrap_or_default)
+/// A nullable exact decimal: a JSON number read from its own text, or a numeric string.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Num(pub Option<Decimal>);
+
+/// A nullable text; a number is read as its text (codes and group numbers are written both ways).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Text(pub Option<String>);
+
+/// A nullable whole number (invoice group numbers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Whole(pub Option<u32>);
+
+impl std::ops::Deref for Num {
+    type Target = Option<Decimal>;
+    fn deref(&self) -> &Option<Decimal> {
+        &self.0
+    }
 }
 
-/// A nullable JSON number as an exact decimal.
-fn opt_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    let v = Option::<serde_json::Value>::deserialize(d)?;
-    let text = match &v {
-        None | Some(serde_json::Value::Null) => return Ok(None),
-        Some(serde_json::Value::Number(n)) => n.to_string(),
-        Some(serde_json::Value::String(s)) if s.trim().is_empty() => return Ok(None),
-        Some(serde_json::Value::String(s)) => s.trim().to_string(),
-        Some(other) => return Err(serde::de::Error::custom(format!("expected a number, found {other}"))),
-    };
-    Decimal::from_str_exact(&text)
-        .or_else(|_| Decimal::from_scientific(&text))
-        .or_else(|_| Decimal::from_str(&text))
-        .map(Some)
-        .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a decimal number")))
+impl std::ops::Deref for Text {
+    type Target = Option<String>;
+    fn deref(&self) -> &Option<String> {
+        &self.0
+    }
 }
 
-/// A nullable string that may also be written as a number (group numbers, codes).
-fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let v = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(match v {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) => Some(s),
-        Some(other) => Some(other.to_string()),
-    })
+impl std::ops::Deref for Whole {
+    type Target = Option<u32>;
+    fn deref(&self) -> &Option<u32> {
+        &self.0
+    }
 }
 
-fn opt_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    let v = opt_decimal(d)?;
-    Ok(v.and_then(|x| u32::try_from(x.trunc().mantissa()).ok()))
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Num, D::Error> {
+        let v = Option::<serde_json::Value>::deserialize(d)?;
+        let text = match &v {
+            None | Some(serde_json::Value::Null) => return Ok(Num(None)),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            Some(serde_json::Value::String(s)) if s.trim().is_empty() => return Ok(Num(None)),
+            Some(serde_json::Value::String(s)) => s.trim().to_string(),
+            Some(other) => return Err(serde::de::Error::custom(format!("expected a number, found {other}"))),
+        };
+        Decimal::from_str_exact(&text)
+            .or_else(|_| Decimal::from_scientific(&text))
+            .or_else(|_| Decimal::from_str(&text))
+            .map(|d| Num(Some(d)))
+            .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a decimal number")))
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+        Ok(Text(match Option::<serde_json::Value>::deserialize(d)? {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => Some(s),
+            Some(other) => Some(other.to_string()),
+        }))
+    }
+}
+
+impl<'de> Deserialize<'de> for Whole {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Whole, D::Error> {
+        let n = Num::deserialize(d)?;
+        Ok(Whole(n.0.and_then(|x| u32::try_from(x.trunc().mantissa()).ok())))
+    }
+}
+
+impl Num {
+    /// The value, 0 when absent.
+    pub fn value(self) -> Decimal {
+        self.0.unwrap_or_default()
+    }
 }
 
 /// One exported configuration.
@@ -51,383 +89,254 @@ pub struct Config {
     pub original: Original,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct Metadata {
     pub site_number: String,
     pub customer_name: String,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub contract_effective_date: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub contract_type: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub payment_terms: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub notes: Option<String>,
+    pub contract_effective_date: Text,
+    pub contract_type: Text,
+    pub payment_terms: Text,
+    pub notes: Text,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct Original {
-    #[serde(default, deserialize_with = "opt_text")]
-    pub id: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub purchase_order: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub payment_terms: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub billing_type: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub increment_month: Option<String>,
-    #[serde(default, deserialize_with = "opt_decimal")]
-    pub increment_amount: Option<Decimal>,
-    #[serde(default)]
+    pub id: Text,
+    pub purchase_order: Text,
+    pub payment_terms: Text,
+    pub billing_type: Text,
+    pub increment_month: Text,
+    pub increment_amount: Num,
     pub consumer_price_index: Option<bool>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub notes: Option<String>,
-    #[serde(default, deserialize_with = "opt_decimal")]
-    pub deviation_amount: Option<Decimal>,
-    #[serde(default, deserialize_with = "opt_decimal")]
-    pub deviation_percentage: Option<Decimal>,
-    #[serde(default)]
+    pub notes: Text,
+    pub deviation_amount: Num,
+    pub deviation_percentage: Num,
     pub invoice_grouping: Grouping,
-    #[serde(default)]
     pub fixed_fee: FixedFee,
-    #[serde(default)]
     pub per_labor_hour: PerLaborHour,
-    #[serde(default)]
     pub per_occupied_room: PerOccupiedRoom,
-    #[serde(default)]
     pub revenue_share: RevenueShare,
-    #[serde(default)]
     pub bell_service_fee: BellServiceFee,
-    #[serde(default)]
     pub mid_month_advance: MidMonthAdvance,
-    #[serde(default)]
     pub deposited_revenue: DepositedRevenue,
-    #[serde(default)]
     pub billable_accounts: BillableAccounts,
-    #[serde(default)]
     pub management_agreement: ManagementAgreement,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct Grouping {
-    #[serde(default)]
     pub enabled: bool,
-    #[serde(default)]
     pub invoice_groups: Vec<InvoiceGroup>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct InvoiceGroup {
-    #[serde(default, deserialize_with = "opt_u32")]
-    pub group_number: Option<u32>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub title: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub description: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub vendor_id: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub site_number: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub customer_name: Option<String>,
+    pub group_number: Whole,
+    pub title: Text,
+    pub description: Text,
+    pub vendor_id: Text,
+    pub site_number: Text,
+    pub customer_name: Text,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct FixedFee {
-    #[serde(default)]
     pub enabled: bool,
-    #[serde(default)]
     pub service_rates: Vec<ServiceRate>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct ServiceRate {
-    #[serde(default, deserialize_with = "opt_text")]
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub display_name: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub code: Option<String>,
-    #[serde(default, deserialize_with = "decimal")]
-    pub fee: Decimal,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub start_date: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub end_date: Option<String>,
-    #[serde(default, deserialize_with = "opt_u32")]
-    pub invoice_group: Option<u32>,
+    pub name: Text,
+    pub display_name: Text,
+    pub code: Text,
+    pub fee: Num,
+    pub start_date: Text,
+    pub end_date: Text,
+    pub invoice_group: Whole,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PerLaborHour {
-    #[serde(default)]
     pub enabled: bool,
-    #[serde(default)]
     pub job_rates: Vec<JobRate>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct JobRate {
-    #[serde(default, deserialize_with = "opt_text")]
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub display_name: Option<String>,
-    #[serde(default, deserialize_with = "decimal")]
-    pub rate: Decimal,
-    #[serde(default, deserialize_with = "decimal")]
-    pub overtime_rate: Decimal,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub job_code: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub start_date: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub end_date: Option<String>,
-    #[serde(default, deserialize_with = "opt_u32")]
-    pub invoice_group: Option<u32>,
+    pub name: Text,
+    pub display_name: Text,
+    pub rate: Num,
+    pub overtime_rate: Num,
+    pub job_code: Text,
+    pub start_date: Text,
+    pub end_date: Text,
+    pub invoice_group: Whole,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PerOccupiedRoom {
-    #[serde(default)]
     pub enabled: bool,
-    #[serde(default, deserialize_with = "decimal")]
-    pub room_rate: Decimal,
-    #[serde(default, deserialize_with = "opt_u32")]
-    pub invoice_group: Option<u32>,
+    pub room_rate: Num,
+    pub invoice_group: Whole,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct RevenueShare {
-    #[serde(default)]
     pub enabled: bool,
-    #[serde(default)]
     pub threshold_structures: Vec<ThresholdStructure>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct ThresholdStructure {
-    #[serde(default)]
     pub revenue_codes: Vec<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub accumulation_type: Option<String>,
-    #[serde(default)]
+    pub accumulation_type: Text,
     pub tiers: Vec<Tier>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub validation_threshold_type: Option<String>,
-    #[serde(default, deserialize_with = "opt_decimal")]
-    pub validation_threshold_amount: Option<Decimal>,
-    #[serde(default, deserialize_with = "opt_u32")]
-    pub invoice_group: Option<u32>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Tier {
-    #[serde(default, deserialize_with = "decimal")]
-    pub share_percentage: Decimal,
-    #[serde(default, deserialize_with = "decimal")]
-    pub amount: Decimal,
+    pub validation_threshold_type: Text,
+    pub validation_threshold_amount: Num,
+    pub invoice_group: Whole,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
+pub struct Tier {
+    pub share_percentage: Num,
+    pub amount: Num,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct BellServiceFee {
-    #[serde(default)]
     pub enabled: bool,
-    #[serde(default)]
     pub bell_services: Vec<BellService>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct BellService {
-    #[serde(default, deserialize_with = "opt_u32")]
-    pub invoice_group: Option<u32>,
+    pub invoice_group: Whole,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct MidMonthAdvance {
-    #[serde(default)]
     pub enabled: bool,
-    #[serde(default)]
     pub mid_month_advances: Vec<Advance>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct Advance {
-    #[serde(default, deserialize_with = "decimal")]
-    pub amount: Decimal,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub line_title: Option<String>,
-    #[serde(default, deserialize_with = "opt_u32")]
-    pub invoice_group: Option<u32>,
+    pub amount: Num,
+    pub line_title: Text,
+    pub invoice_group: Whole,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct DepositedRevenue {
-    #[serde(default)]
     pub enabled: bool,
-    #[serde(default)]
     pub deposit_data: Vec<Deposit>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct Deposit {
-    #[serde(default)]
     pub deposited_revenue_enabled: Option<bool>,
-    #[serde(default)]
     pub towne_park_responsible_for_parking_tax: Option<bool>,
-    #[serde(default, deserialize_with = "opt_u32")]
-    pub invoice_group: Option<u32>,
+    pub invoice_group: Whole,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct BillableAccounts {
-    #[serde(default)]
     pub enabled: bool,
-    #[serde(default)]
     pub billable_accounts_data: Vec<BillableData>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct BillableData {
     /// A JSON string holding a list of {code, title, isEnabled}.
-    #[serde(default, deserialize_with = "opt_text")]
-    pub payroll_accounts_data: Option<String>,
-    #[serde(default, deserialize_with = "opt_u32")]
-    pub payroll_accounts_invoice_group: Option<u32>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub payroll_accounts_line_title: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub payroll_expense_accounts_data: Option<String>,
-    #[serde(default, deserialize_with = "opt_u32")]
-    pub payroll_expense_accounts_invoice_group: Option<u32>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub payroll_expense_accounts_line_title: Option<String>,
-    #[serde(default, deserialize_with = "opt_decimal")]
-    pub payroll_support_amount: Option<Decimal>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub payroll_support_billing_type: Option<String>,
-    #[serde(default)]
+    pub payroll_accounts_data: Text,
+    pub payroll_accounts_invoice_group: Whole,
+    pub payroll_accounts_line_title: Text,
+    pub payroll_expense_accounts_data: Text,
+    pub payroll_expense_accounts_invoice_group: Whole,
+    pub payroll_expense_accounts_line_title: Text,
+    pub payroll_support_amount: Num,
+    pub payroll_support_billing_type: Text,
     pub payroll_support_enabled: Option<bool>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub payroll_support_line_title: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub payroll_support_payroll_type: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub payroll_taxes_billing_type: Option<String>,
-    #[serde(default)]
+    pub payroll_support_line_title: Text,
+    pub payroll_support_payroll_type: Text,
+    pub payroll_taxes_billing_type: Text,
     pub payroll_taxes_enabled: Option<bool>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub payroll_taxes_line_title: Option<String>,
-    #[serde(default, deserialize_with = "opt_decimal")]
-    pub payroll_taxes_percentage: Option<Decimal>,
-    #[serde(default, deserialize_with = "opt_decimal")]
-    pub additional_payroll_amount: Option<Decimal>,
+    pub payroll_taxes_line_title: Text,
+    pub payroll_taxes_percentage: Num,
+    pub additional_payroll_amount: Num,
 }
 
 /// An account of a billable-accounts list.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct Account {
-    #[serde(deserialize_with = "text_or_number")]
-    pub code: String,
-    #[serde(default)]
+    pub code: Text,
     pub title: Option<String>,
-    #[serde(default)]
     pub is_enabled: bool,
 }
 
-fn text_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    opt_text(d).map(Option::unwrap_or_default)
-}
-
 #[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct ManagementAgreement {
-    #[serde(default)]
     pub enabled: bool,
-    #[serde(default, rename = "ManagementFees")]
+    #[serde(rename = "ManagementFees")]
     pub management_fees: Vec<ManagementFee>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct ManagementFee {
-    #[serde(default, deserialize_with = "opt_text")]
-    pub management_agreement_type: Option<String>,
-    #[serde(default, deserialize_with = "opt_decimal")]
-    pub fixed_fee_amount: Option<Decimal>,
-    #[serde(default, deserialize_with = "opt_decimal")]
-    pub revenue_percentage_amount: Option<Decimal>,
-    #[serde(default, deserialize_with = "opt_u32")]
-    pub invoice_group: Option<u32>,
-    #[serde(default)]
+    pub management_agreement_type: Text,
+    pub fixed_fee_amount: Num,
+    pub revenue_percentage_amount: Num,
+    pub invoice_group: Whole,
     pub insurance_enabled: Option<bool>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub insurance_type: Option<String>,
-    #[serde(default, deserialize_with = "opt_decimal")]
-    pub insurance_additional_percentage: Option<Decimal>,
-    #[serde(default, deserialize_with = "opt_decimal")]
-    pub insurance_fixed_fee_amount: Option<Decimal>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub insurance_line_title: Option<String>,
-    #[serde(default)]
+    pub insurance_type: Text,
+    pub insurance_additional_percentage: Num,
+    pub insurance_fixed_fee_amount: Num,
+    pub insurance_line_title: Text,
     pub claims_enabled: Option<bool>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub claims_type: Option<String>,
-    #[serde(default, deserialize_with = "opt_decimal")]
-    pub claims_cap_amount: Option<Decimal>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub claims_line_title: Option<String>,
-    #[serde(default)]
+    pub claims_type: Text,
+    pub claims_cap_amount: Num,
+    pub claims_line_title: Text,
     pub non_gl_billable_expenses_enabled: Option<bool>,
-    #[serde(default)]
     pub non_gl_billable_expenses: Vec<NonGlExpense>,
-    #[serde(default)]
     pub profit_share_enabled: Option<bool>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub profit_share_accumulation_type: Option<String>,
-    #[serde(default)]
+    pub profit_share_accumulation_type: Text,
     pub profit_share_tier_data: Vec<Tier>,
-    #[serde(default)]
     pub validation_threshold_enabled: Option<bool>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub validation_threshold_type: Option<String>,
-    #[serde(default, deserialize_with = "opt_decimal")]
-    pub validation_threshold_amount: Option<Decimal>,
-    #[serde(default)]
+    pub validation_threshold_type: Text,
+    pub validation_threshold_amount: Num,
     pub per_labor_hour_job_code_data: serde_json::Value,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "lowercase")]
 pub struct NonGlExpense {
-    #[serde(default, deserialize_with = "opt_decimal")]
-    pub expenseamount: Option<Decimal>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub expensepayrolltype: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub expensetitle: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub finalperiodbilled: Option<String>,
-    #[serde(default, deserialize_with = "opt_text")]
-    pub nonglexpensetype: Option<String>,
+    pub expenseamount: Num,
+    pub expensepayrolltype: Text,
+    pub expensetitle: Text,
+    pub finalperiodbilled: Text,
+    pub nonglexpensetype: Text,
 }
