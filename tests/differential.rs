@@ -8,7 +8,7 @@ mod reference;
 
 use billc::check::ty::Currency;
 use billc::eval::value::Value;
-use billc::powerbill::model::{Account, Config};
+use billc::powerbill::model::Config;
 use billc::session::Session;
 use billc::testdata::MemData;
 use billc::time::YearMonth;
@@ -18,38 +18,24 @@ use rust_decimal::Decimal;
 use std::path::Path;
 use std::sync::Arc;
 
-struct Rng(u64);
+/// The generator's own deterministic random numbers, with the two shapes this test needs.
+struct Rng(billc::data::generate::SplitMix);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
     fn cents(&mut self, lo: i64, hi: i64) -> Decimal {
-        Decimal::new(lo + (self.next() % (hi - lo) as u64) as i64, 2)
+        Decimal::new(self.0.range(lo as u64, hi as u64 - 1) as i64, 2)
     }
     fn pick(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.0.range(0, n as u64 - 1) as usize
     }
-}
-
-fn enabled(raw: &billc::powerbill::model::Text) -> Vec<String> {
-    raw.as_deref()
-        .and_then(|r| serde_json::from_str::<Vec<Account>>(r).ok())
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|a| a.is_enabled)
-        .filter_map(|a| a.code.0)
-        .collect()
 }
 
 /// Months of realistic rows for the codes, jobs and accounts the configuration uses.
 #[expect(clippy::unwrap_used, reason = "test data generation")]
 fn generate(c: &Config, seed: u64, months: &[YearMonth]) -> Data {
-    let mut r = Rng(seed.wrapping_mul(7919) ^ u64::from(c.metadata.site_number.parse::<u32>().unwrap_or(0)));
+    let mut r = Rng(billc::data::generate::SplitMix(
+        seed.wrapping_mul(7919) ^ u64::from(c.metadata.site_number.parse::<u32>().unwrap_or(0)),
+    ));
     let o = &c.original;
     let mut codes: Vec<String> = o
         .revenue_share
@@ -70,8 +56,12 @@ fn generate(c: &Config, seed: u64, months: &[YearMonth]) -> Data {
         .map(String::from)
         .to_vec();
     for b in &o.billable_accounts.billable_accounts_data {
-        accounts.extend(enabled(&b.payroll_accounts_data).into_iter().take(6));
-        accounts.extend(enabled(&b.payroll_expense_accounts_data).into_iter().take(10));
+        accounts.extend(reference::accounts(&b.payroll_accounts_data).into_iter().take(6));
+        accounts.extend(
+            reference::accounts(&b.payroll_expense_accounts_data)
+                .into_iter()
+                .take(10),
+        );
     }
     accounts.sort();
     accounts.dedup();
@@ -234,10 +224,12 @@ fn mem(site: &str, d: &Data) -> MemData {
     m
 }
 
-#[test]
-fn imported_contracts_agree_with_the_reference_evaluator() {
+/// Imports every configuration of `dir`, runs billc and the reference evaluator on generated months
+/// for each seed, and returns (contract-months compared, line counts by title, mismatches).
+#[expect(clippy::unwrap_used, reason = "test helper")]
+fn compare(dir: &Path, seeds: u64) -> (usize, std::collections::BTreeMap<String, usize>, Vec<String>) {
     let mut files = Vec::new();
-    billc::source::collect(Path::new("tests/fixtures/powerbill"), "json", &mut files).unwrap();
+    billc::source::collect(dir, "json", &mut files).unwrap();
     let first = YearMonth::parse("2024-01").unwrap();
     let months: Vec<YearMonth> = first.through(YearMonth::parse("2026-02").unwrap()).collect();
     let compared: Vec<YearMonth> = YearMonth::parse("2025-03")
@@ -255,7 +247,7 @@ fn imported_contracts_agree_with_the_reference_evaluator() {
         let f = session.add_file("imported.bill", &imported.text);
         let plans = session.plans(&[f]);
         let plan = &plans[0];
-        for seed in 1..=3u64 {
+        for seed in 1..=seeds {
             let data = generate(&config, seed, &months);
             let mem = mem(&plan.site, &data);
             for m in &compared {
@@ -292,7 +284,23 @@ fn imported_contracts_agree_with_the_reference_evaluator() {
             }
         }
     }
-    assert_eq!(checked, files.len() * 3 * 12);
+    assert_eq!(
+        checked + mismatches.iter().filter(|m| m.contains("billc failed")).count(),
+        files.len() * seeds as usize * 12
+    );
+    (checked, titles, mismatches)
+}
+
+#[test]
+fn imported_contracts_agree_with_the_reference_evaluator() {
+    let (checked, titles, mismatches) = compare(Path::new("tests/fixtures/powerbill"), 3);
+    assert_eq!(checked, 64 * 3 * 12);
+    assert!(
+        mismatches.is_empty(),
+        "{} of {checked} months differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
     // Not vacuous: every kind of line was produced, many times.
     for t in [
         "Towne Park Fees for Services",
@@ -309,14 +317,22 @@ fn imported_contracts_agree_with_the_reference_evaluator() {
     ] {
         assert!(titles.get(t).copied().unwrap_or(0) >= 3, "{t}: {titles:?}");
     }
-    eprintln!(
-        "{checked} contract-months compared, {} lines",
-        titles.values().sum::<usize>()
-    );
+}
+
+/// CI has ../shared beside the checkout: all 516 real configurations, one seed, 12 months.
+#[test]
+fn all_516_configurations_run_on_generated_data_and_agree() {
+    let dir = Path::new("../shared/powerbill/contracts");
+    if !dir.is_dir() {
+        eprintln!("skipped: {} is not here", dir.display());
+        return;
+    }
+    let (checked, _, mismatches) = compare(dir, 1);
     assert!(
         mismatches.is_empty(),
         "{} of {checked} months differ:\n{}",
         mismatches.len(),
         mismatches.join("\n")
     );
+    assert_eq!(checked, 516 * 12);
 }

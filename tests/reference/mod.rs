@@ -225,7 +225,8 @@ pub fn tiers_of(tiers: &[Tier]) -> Vec<(Decimal, Option<Decimal>)> {
     out
 }
 
-fn accounts(raw: &Text) -> Vec<String> {
+/// The enabled accounts of a JSON account list.
+pub fn accounts(raw: &Text) -> Vec<String> {
     raw.as_deref()
         .and_then(|r| serde_json::from_str::<Vec<Account>>(r).ok())
         .unwrap_or_default()
@@ -243,8 +244,23 @@ fn title(t: &Text, default: &str) -> String {
         .to_string()
 }
 
+/// What a line counts as for profit share (§9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Deduction,
+    NonGl,
+    Other,
+}
+
 /// Every line of a contract for a service month, sorted; zero lines dropped.
 pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
+    let mut lines: Vec<Line> = evaluate_tagged(c, d, m).into_iter().map(|(l, _)| l).collect();
+    lines.sort();
+    lines
+}
+
+/// Every non-zero line with what it counts as for profit share.
+fn evaluate_tagged(c: &Config, d: &Data, m: YearMonth) -> Vec<(Line, Kind)> {
     let o = &c.original;
     let mut groups = BTreeSet::new();
     if o.invoice_grouping.enabled {
@@ -257,8 +273,8 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
     }
     groups.insert(1);
     let cx = Ctx { c, d, groups };
-    let mut lines: Vec<Line> = Vec::new();
-    let mut push = |g: u32, t: String, a: Decimal| lines.push((g, t, round2(a)));
+    let mut lines: Vec<(Line, Kind)> = Vec::new();
+    let mut tagged = |g: u32, t: String, a: Decimal, k: Kind| lines.push(((g, t, round2(a)), k));
 
     // §5 fixed fee
     if o.fixed_fee.enabled {
@@ -270,10 +286,11 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
                     .clone()
                     .or_else(|| r.name.0.clone())
                     .unwrap_or_else(|| "Fixed Fee".into());
-                push(
+                tagged(
                     cx.group(r.invoice_group),
                     t.trim().to_string(),
                     cx.escalate(r.fee.value(), &r.start_date, m),
+                    Kind::Other,
                 );
             }
         }
@@ -286,10 +303,11 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
             .filter(|s| YearMonth::of(s.date) == m && s.category == "Occupied Rooms")
             .map(|s| s.value)
             .sum();
-        push(
+        tagged(
             cx.group(o.per_occupied_room.invoice_group),
             "Occupied Rooms".into(),
             rooms * o.per_occupied_room.room_rate.value(),
+            Kind::Other,
         );
     }
     // §5 bell
@@ -305,7 +323,7 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
             .first()
             .map(|b| b.invoice_group)
             .unwrap_or_default();
-        push(cx.group(g), "Bell Service Fee".into(), b);
+        tagged(cx.group(g), "Bell Service Fee".into(), b, Kind::Other);
     }
     // §10 deposited revenue and parking tax
     if o.deposited_revenue.enabled
@@ -323,7 +341,12 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
                 .revenue(m)
                 .find(|r| r.flag == "N" && r.category != "Per Man Hour" && r.category != "Other Revenue")
                 .map_or(Decimal::ZERO, |r| r.tax_rate);
-            push(g, "Client Collected Parking Tax due to Towne Park".into(), cc * rate);
+            tagged(
+                g,
+                "Client Collected Parking Tax due to Towne Park".into(),
+                cc * rate,
+                Kind::Other,
+            );
         }
         if dd.deposited_revenue_enabled == Some(true) {
             let dep: Decimal = cx
@@ -331,7 +354,7 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
                 .filter(|r| r.flag == "Y")
                 .map(|r| if tp { r.net } else { r.ext })
                 .sum();
-            push(g, "Less: Towne Park Deposited Revenue".into(), -dep);
+            tagged(g, "Less: Towne Park Deposited Revenue".into(), -dep, Kind::Other);
         }
     }
     // §8 billable accounts and management agreement
@@ -341,12 +364,6 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
         .then(|| o.management_agreement.management_fees.first())
         .flatten();
     let ma_group = ma.map_or(1, |f| cx.group(f.invoice_group));
-    let mut deductions = Decimal::ZERO; // profit-deduction lines on the agreement's group
-    let mut deduct = |g: u32, a: Decimal| {
-        if g == ma_group {
-            deductions += round2(a);
-        }
-    };
     if o.billable_accounts.enabled
         && let Some(b) = o.billable_accounts.billable_accounts_data.first()
     {
@@ -355,8 +372,12 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
         let pg = cx.group(b.payroll_accounts_invoice_group);
         let eg = cx.group(b.payroll_expense_accounts_invoice_group);
         let p = round2(cx.gl(m, &payroll, false) + b.additional_payroll_amount.value().max(Decimal::ZERO));
-        push(pg, title(&b.payroll_accounts_line_title, "Billable Payroll"), p);
-        deduct(pg, p);
+        tagged(
+            pg,
+            title(&b.payroll_accounts_line_title, "Billable Payroll"),
+            p,
+            Kind::Deduction,
+        );
         let mut pteb = Decimal::ZERO;
         if b.payroll_taxes_enabled == Some(true) {
             pteb = round2(if b.payroll_taxes_billing_type.as_deref() == Some("Actual") {
@@ -364,8 +385,7 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
             } else {
                 p * pct(b.payroll_taxes_percentage.value())
             });
-            push(pg, title(&b.payroll_taxes_line_title, "PTEB"), pteb);
-            deduct(pg, pteb);
+            tagged(pg, title(&b.payroll_taxes_line_title, "PTEB"), pteb, Kind::Deduction);
         }
         if b.payroll_support_enabled == Some(true) {
             let amt = b.payroll_support_amount.value();
@@ -377,8 +397,12 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
                 (_, Some("Total")) => (p + pteb) * pct(amt),
                 _ => p * pct(amt),
             };
-            push(pg, title(&b.payroll_support_line_title, "Support Services"), s);
-            deduct(pg, s);
+            tagged(
+                pg,
+                title(&b.payroll_support_line_title, "Support Services"),
+                s,
+                Kind::Deduction,
+            );
         }
         let insured_on = ma.is_some_and(|f| {
             f.insurance_enabled == Some(true) && f.insurance_type.as_deref() == Some("BasedOnBillableAccounts")
@@ -405,17 +429,21 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
             Decimal::ZERO
         };
         let x = cx.gl(m, &expenses, true) - insured - claimed;
-        push(
+        tagged(
             eg,
             title(&b.payroll_expense_accounts_line_title, "Billable Expenses"),
             x,
+            Kind::Deduction,
         );
-        deduct(eg, x);
         if let Some(f) = ma {
             if insured_on {
                 let i = round2(insured * (Decimal::ONE + pct(f.insurance_additional_percentage.value())));
-                push(ma_group, title(&f.insurance_line_title, "Insurance"), i);
-                deduct(ma_group, i);
+                tagged(
+                    ma_group,
+                    title(&f.insurance_line_title, "Insurance"),
+                    i,
+                    Kind::Deduction,
+                );
             }
             if claims_on {
                 let amount = match f.claims_type.as_deref() {
@@ -434,8 +462,7 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
                         }
                     }
                 };
-                push(ma_group, title(&f.claims_line_title, "Claims"), amount);
-                deduct(ma_group, amount);
+                tagged(ma_group, title(&f.claims_line_title, "Claims"), amount, Kind::Deduction);
             }
         }
     }
@@ -445,12 +472,15 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
             Some("RevenuePercentage") => rev * pct(f.revenue_percentage_amount.value()),
             _ => f.fixed_fee_amount.value(),
         };
-        push(ma_group, "Management Fee".into(), fee);
-        deduct(ma_group, fee);
+        tagged(ma_group, "Management Fee".into(), fee, Kind::Deduction);
         if f.insurance_enabled == Some(true) && f.insurance_type.as_deref() == Some("FixedFee") {
             let i = f.insurance_fixed_fee_amount.value();
-            push(ma_group, title(&f.insurance_line_title, "Insurance"), i);
-            deduct(ma_group, i);
+            tagged(
+                ma_group,
+                title(&f.insurance_line_title, "Insurance"),
+                i,
+                Kind::Deduction,
+            );
         }
         let mut non_gl = Decimal::ZERO;
         if f.non_gl_billable_expenses_enabled == Some(true) {
@@ -468,7 +498,7 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
                     _ => continue,
                 };
                 non_gl += round2(a);
-                push(ma_group, title(&n.expensetitle, "Non-GL Expense"), a);
+                tagged(ma_group, title(&n.expensetitle, "Non-GL Expense"), a, Kind::NonGl);
             }
         }
         let _ = non_gl;
@@ -478,7 +508,7 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
         && f.profit_share_enabled == Some(true)
     {
         let due = profit_share(c, d, m, f, ma_group, &cx);
-        push(ma_group, "Towne Park Profit Share".into(), due);
+        tagged(ma_group, "Towne Park Profit Share".into(), due, Kind::Other);
     }
     // §4 per labor hour
     if o.per_labor_hour.enabled {
@@ -509,10 +539,10 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
                 .to_string();
             let g = cx.group(j.invoice_group);
             if rate == ot_rate {
-                push(g, t, rc + oc);
+                tagged(g, t, rc + oc, Kind::Other);
             } else {
-                push(g, t.clone(), rc);
-                push(g, t, oc);
+                tagged(g, t.clone(), rc, Kind::Other);
+                tagged(g, t, oc, Kind::Other);
             }
         }
     }
@@ -520,7 +550,12 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
     if o.mid_month_advance.enabled
         && let Some(a) = o.mid_month_advance.mid_month_advances.first()
     {
-        push(cx.group(a.invoice_group), "Mid-Month Advance".into(), -a.amount.value());
+        tagged(
+            cx.group(a.invoice_group),
+            "Mid-Month Advance".into(),
+            -a.amount.value(),
+            Kind::Other,
+        );
     }
     // §6, §7 revenue share and validated parking
     if o.revenue_share.enabled {
@@ -550,7 +585,7 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
                 }
             }
             let g = cx.group(first.invoice_group);
-            push(g, "Towne Park Fees for Services".into(), due);
+            tagged(g, "Towne Park Fees for Services".into(), due, Kind::Other);
             let v: Decimal = cx.revenue(m).filter(|r| r.flag == "V").map(|r| r.val).sum();
             let a = first.validation_threshold_amount.value();
             let e = match first.validation_threshold_type.as_deref() {
@@ -566,13 +601,11 @@ pub fn evaluate(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
                 } else {
                     e * first_bands.iter().map(|(b, p)| p * b).sum::<Decimal>() / (Decimal::ONE_HUNDRED * r1)
                 };
-                push(g, "Towne Park Fees for Validated Parking".into(), fee);
+                tagged(g, "Towne Park Fees for Validated Parking".into(), fee, Kind::Other);
             }
         }
     }
-    let _ = deductions;
-    lines.retain(|l| !l.2.is_zero());
-    lines.sort();
+    lines.retain(|(l, _)| !l.2.is_zero());
     lines
 }
 
@@ -595,16 +628,14 @@ fn profit_share(c: &Config, d: &Data, m: YearMonth, f: &ManagementFee, group: u3
     let monthly = |w: YearMonth| -> Decimal {
         let rev = cx.agreement_revenue(w);
         let lines = evaluate_without_profit(c, d, w);
-        let deductions: Decimal = lines
-            .iter()
-            .filter(|(g, t, _)| *g == group && is_deduction(c, t))
-            .map(|l| l.2)
-            .sum();
-        let non_gl: Decimal = lines
-            .iter()
-            .filter(|(g, t, _)| *g == group && is_non_gl(f, t))
-            .map(|l| l.2)
-            .sum();
+        let sum_of = |kind: Kind| -> Decimal {
+            lines
+                .iter()
+                .filter(|((g, _, _), k)| *g == group && *k == kind)
+                .map(|((_, _, a), _)| *a)
+                .sum()
+        };
+        let (deductions, non_gl) = (sum_of(Kind::Deduction), sum_of(Kind::NonGl));
         let vx = if f.validation_threshold_enabled == Some(true) {
             let v: Decimal = cx
                 .revenue(w)
@@ -636,33 +667,10 @@ fn profit_share(c: &Config, d: &Data, m: YearMonth, f: &ManagementFee, group: u3
     tiered(monthly(m), prior, &tiers).0
 }
 
-fn evaluate_without_profit(c: &Config, d: &Data, m: YearMonth) -> Vec<Line> {
+fn evaluate_without_profit(c: &Config, d: &Data, m: YearMonth) -> Vec<(Line, Kind)> {
     let mut c2 = c.clone();
     for f in &mut c2.original.management_agreement.management_fees {
         f.profit_share_enabled = Some(false);
     }
-    evaluate(&c2, d, m)
-}
-
-/// Titles of the profit-deduction lines of a contract (§8).
-fn is_deduction(c: &Config, title_text: &str) -> bool {
-    let mut titles = vec!["Management Fee".to_string()];
-    if let Some(b) = c.original.billable_accounts.billable_accounts_data.first() {
-        titles.push(title(&b.payroll_accounts_line_title, "Billable Payroll"));
-        titles.push(title(&b.payroll_taxes_line_title, "PTEB"));
-        titles.push(title(&b.payroll_support_line_title, "Support Services"));
-        titles.push(title(&b.payroll_expense_accounts_line_title, "Billable Expenses"));
-    }
-    if let Some(f) = c.original.management_agreement.management_fees.first() {
-        titles.push(title(&f.insurance_line_title, "Insurance"));
-        titles.push(title(&f.claims_line_title, "Claims"));
-    }
-    titles.iter().any(|t| t == title_text)
-}
-
-fn is_non_gl(f: &ManagementFee, title_text: &str) -> bool {
-    f.non_gl_billable_expenses_enabled == Some(true)
-        && f.non_gl_billable_expenses
-            .iter()
-            .any(|n| title(&n.expensetitle, "Non-GL Expense") == title_text)
+    evaluate_tagged(&c2, d, m)
 }
