@@ -65,6 +65,23 @@ proptest! {
         prop_assert_eq!(charged, tiered(prior, Decimal::ZERO, &t).unwrap().due);
     }
 
+    /// Under monthly accumulation each month starts again at the first tier: with rates that rise
+    /// from tier to tier, billing a window's revenue month by month never bills more than billing it
+    /// at once.
+    #[test]
+    fn monthly_split_never_bills_more_with_rising_rates(t in tiers(), months in proptest::collection::vec(cents(), 1..12)) {
+        let mut rates: Vec<Decimal> = t.iter().map(|x| x.price.decimal().unwrap_or_default()).collect();
+        rates.sort();
+        let rising: Vec<TierValue> = t
+            .iter()
+            .zip(rates)
+            .map(|(x, r)| TierValue { price: Value::Percent(r), ..x.clone() })
+            .collect();
+        let split: Decimal = months.iter().map(|m| tiered(*m, Decimal::ZERO, &rising).unwrap().due).sum();
+        let total: Decimal = months.iter().copied().sum();
+        prop_assert!(split <= tiered(total, Decimal::ZERO, &rising).unwrap().due);
+    }
+
     /// More revenue never costs less (rates are non-negative).
     #[test]
     fn monotone(t in tiers(), a in cents(), b in cents()) {
