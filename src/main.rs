@@ -445,7 +445,7 @@ fn generate(sites: u32, period: &str, months: u32, seed: u64, out: &Path) -> Exi
                 "generated {} contracts and {} rows ({:.1} MB) in {:.1}s into {}",
                 g.contracts,
                 g.rows,
-                g.bytes as f64 / 1e6,
+                g.bytes as f64 / 1e6, // megabytes for people, not money
                 started.elapsed().as_secs_f64(),
                 out.display()
             );

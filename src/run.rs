@@ -72,6 +72,15 @@ struct Outcome {
     failed: bool,
 }
 
+impl Outcome {
+    /// Records that the contract (or one of its invoices) could not be billed, and why.
+    fn fail(&mut self, site: &str, location: String, message: String) {
+        self.exceptions
+            .push(exception(site, "contract_failed", location, message));
+        self.failed = true;
+    }
+}
+
 fn exception(site: &str, kind: &str, location: String, message: String) -> Exception {
     Exception {
         site: site.to_string(),
@@ -262,13 +271,7 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
         ));
     }
     let Some(date) = plan.billing.invoice_date(period) else {
-        out.exceptions.push(exception(
-            site,
-            "contract_failed",
-            plan.file.clone(),
-            format!("no invoice date for {period}"),
-        ));
-        out.failed = true;
+        out.fail(site, plan.file.clone(), format!("no invoice date for {period}"));
         return out;
     };
     let due = match crate::terms::due_date(&plan.terms, date) {
@@ -338,24 +341,20 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
         let number = match crate::numbering::invoice_number(&inv_site, period, group, 1, plan.billing) {
             Ok(n) => n,
             Err(e) => {
-                out.exceptions.push(exception(
+                out.fail(
                     site,
-                    "contract_failed",
                     plan.file.clone(),
                     format!("invoice group {group} cannot be numbered: {e}"),
-                ));
-                out.failed = true;
+                );
                 continue;
             }
         };
         let Some(total) = lines.iter().try_fold(Decimal::ZERO, |acc, l| acc.checked_add(l.amount)) else {
-            out.exceptions.push(exception(
+            out.fail(
                 site,
-                "contract_failed",
                 plan.file.clone(),
                 format!("the total of invoice {number} overflows"),
-            ));
-            out.failed = true;
+            );
             continue;
         };
         out.invoices.push(Invoice {
@@ -380,7 +379,8 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
     out
 }
 
-/// The one-screen summary printed after a run.
+/// The one-screen summary printed after a run. Seconds, rates and megabytes are shown to people
+/// with one decimal: they are measurements, not money, so `f64` is right here.
 pub fn summary(report: &RunReport, seconds: f64, rows: u64, bytes: u64) -> String {
     let out = &report.output;
     let mut s = String::new();
