@@ -289,7 +289,8 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
     // Status: failed approval checks, then the revenue review.
     let mut reasons: Vec<String> = run.approvals.clone();
     let all_lines: Vec<InvoiceLine> = run.lines.iter().map(|l| l.line.clone()).collect();
-    if let Some(def) = &plan.review {
+    // A contract that bills nothing this month has no statement to review.
+    if let Some(def) = plan.review.as_ref().filter(|_| !run.lines.is_empty()) {
         let thresholds = match def {
             crate::check::ReviewDef::Always => Thresholds {
                 percent: Decimal::ZERO,

@@ -75,11 +75,20 @@ fn readme_command_bills_the_example_data() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|i| i["site"] == "1138")
+            .find(|i| i["site"] == "9004")
             .unwrap();
         assert_eq!(inv["total"], total, "{period}");
         assert_eq!(inv["lines"][0]["title"], "Towne Park Fees for Services");
         assert_eq!(inv["status"], "ready");
+        // The real Torrance Marriott contract is billed too, and needs approval: March's revenue is
+        // far from its forecast.
+        let torrance = json["invoices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["site"] == "1138")
+            .unwrap();
+        assert_eq!(torrance["status"], "needs_approval");
         for name in [
             "invoices.csv",
             "exceptions.csv",
@@ -100,18 +109,24 @@ fn readme_command_bills_the_example_data() {
     insta::assert_snapshot!("revenue_share_three_tiers_annual_window", stdout);
     // The March rows come from the month folder, January's and February's from the top-level file.
     let inputs = read(&out.path().join("2025-03/inputs.csv"));
-    assert!(inputs.contains("\n2025-03/revenue.csv,17,17,0,0,0,0,0\n"), "{inputs}");
-    assert!(inputs.contains("\nrevenue.csv,9,9,0,0,0,0,0\n"), "{inputs}");
+    assert!(inputs.contains("\n2025-03/revenue.csv,28,28,0,0,0,0,0\n"), "{inputs}");
+    assert!(inputs.contains("\nrevenue.csv,11,11,0,0,0,0,0\n"), "{inputs}");
     // Every contract of contracts/ billed over the example CSV files: the amounts are those of
-    // EXAMPLES.md (see contracts/README.md for the case behind each site), computed here through the
-    // data layer instead of test blocks.
+    // EXAMPLES.md and of the real contracts' test blocks (see contracts/README.md), computed here
+    // through the data layer instead of test blocks.
     insta::assert_snapshot!(
         "readme_run_invoices_csv",
         read(&out.path().join("2025-03/invoices.csv"))
     );
-    assert_eq!(
-        read(&out.path().join("2025-03/exceptions.csv")),
-        "site,kind,location,message\n"
+    // The two statements a person must approve: 1138 is far from its forecast, 2503 is always reviewed.
+    let exceptions = read(&out.path().join("2025-03/exceptions.csv"));
+    let kinds: Vec<&str> = exceptions.lines().skip(1).map(|l| l.get(..19).unwrap_or(l)).collect();
+    assert_eq!(kinds, ["1138,needs_approval", "2503,needs_approval"], "{exceptions}");
+    // The vehicle insurance of 2407 is not billable: its row is listed, not lost.
+    let unmatched = read(&out.path().join("2025-03/unmatched.csv"));
+    assert!(
+        unmatched.contains("2407,gl.csv,18,1,\"account 7082, entity 01\""),
+        "{unmatched}"
     );
 }
 
