@@ -103,7 +103,7 @@ fn readme_command_bills_the_example_data() {
     let (code, stdout, stderr) = billc(&[
         "explain",
         out.path().join("2025-03").to_str().unwrap(),
-        "1138-202503-01-01",
+        "9004-202503-01-01",
     ]);
     assert_eq!(code, 0, "{stderr}");
     insta::assert_snapshot!("revenue_share_three_tiers_annual_window", stdout);
