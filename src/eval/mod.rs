@@ -258,6 +258,9 @@ struct Machine<'p> {
     slots: &'p [Slot],
     data: Option<&'p dyn DataView>,
     month: YearMonth,
+    /// Whether `month` is a real service month. Compile-time evaluation (constants, folded tier
+    /// tables, compile-time `if`) has none: anything that depends on the month is not constant there.
+    month_known: bool,
     site: Arc<str>,
     memo: HashMap<MemoKey, (Value, Option<TraceNode>)>,
     busy: Vec<MemoKey>,
@@ -280,6 +283,7 @@ impl<'p> Machine<'p> {
             slots,
             data,
             month,
+            month_known: plan.is_some() || data.is_some(),
             site,
             memo: HashMap::new(),
             busy: Vec::new(),
@@ -727,6 +731,12 @@ impl<'p> Machine<'p> {
         span: Span,
     ) -> R<Value> {
         let ty = args.first().and_then(|a| a.as_ref()).map(|a| a.ty.clone());
+        if !self.month_known && month_dependent(b, args) {
+            return Err(EvalError::new(
+                EvalErrorKind::NotConstant(format!("the service month (`{}`)", snake(&format!("{b:?}")))),
+                span,
+            ));
+        }
         match b {
             Builtin::Sum | Builtin::Count | Builtin::First => {
                 let Some(Some(arg)) = args.first() else {
@@ -1372,6 +1382,38 @@ impl<'p> Machine<'p> {
             self.record(cx, node);
         }
         Ok(current)
+    }
+}
+
+/// `ServiceMonth` → `service_month`, for messages.
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// Whether a builtin call depends on the service month (so that it is never folded at compile time).
+fn month_dependent(b: Builtin, args: &[Option<Expr>]) -> bool {
+    let given = |i: usize| args.get(i).is_some_and(Option::is_some);
+    match b {
+        Builtin::ServiceMonth
+        | Builtin::Prorate
+        | Builtin::ByYear
+        | Builtin::ContractYear
+        | Builtin::Escalate
+        | Builtin::IndexChange
+        | Builtin::Prior
+        | Builtin::At
+        | Builtin::Adhoc
+        | Builtin::Lines => true,
+        Builtin::IndexLevel => !given(1),
+        Builtin::DaysInMonth | Builtin::FirstDay | Builtin::LastDay => !given(0),
+        _ => false,
     }
 }
 
