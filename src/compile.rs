@@ -81,7 +81,7 @@ pub struct CheckPlan {
 /// The source files a plan's spans point into: (display path, text).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct SourceIndex {
-    pub files: Vec<(String, Arc<str>)>,
+    pub files: Vec<(Arc<str>, Arc<str>)>,
 }
 
 impl SourceIndex {
@@ -105,7 +105,7 @@ impl SourceIndex {
             shown.push_str(" …");
         }
         Some(crate::invoice::SourceLoc {
-            file: path.clone(),
+            file: path.to_string(),
             line,
             column,
             text: shown,

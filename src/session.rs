@@ -5,7 +5,7 @@
 //! attached, so traces can name files and lines.
 
 use crate::compile::{Plan, SourceIndex};
-use crate::db::{self, BillDb, ContractKey, ModuleKey, SourceFile, Workspace};
+use crate::db::{self, BillDb, ModuleKey, SourceFile, Workspace};
 use crate::diag::Diagnostic;
 use salsa::Setter;
 use std::sync::Arc;
@@ -23,6 +23,9 @@ pub struct Session {
     files: Vec<SourceFile>,
     /// How many of `files` are the embedded standard library.
     stdlib_count: usize,
+    /// (path, text) of every file by id, kept in step with the database: the source index handed
+    /// to plans is a copy of reference counts, not of texts.
+    texts: Vec<(Arc<str>, Arc<str>)>,
     /// The source index handed to plans, rebuilt only after an edit.
     index: std::sync::OnceLock<Arc<SourceIndex>>,
 }
@@ -42,6 +45,7 @@ impl Session {
             workspace,
             files: Vec::new(),
             stdlib_count: 0,
+            texts: Vec::new(),
             index: std::sync::OnceLock::new(),
         };
         for (path, text) in STDLIB {
@@ -62,13 +66,14 @@ impl Session {
             .copied()
         {
             existing.set_text(&mut self.db).to(text.to_string());
-            self.index = std::sync::OnceLock::new();
+            let kept = existing.path(&self.db).clone();
+            self.remember(existing, &kept, text);
             return existing;
         }
         let id = u32::try_from(self.files.len()).unwrap_or(u32::MAX);
         let file = SourceFile::new(&self.db, path.to_string(), text.to_string(), id);
         self.files.push(file);
-        self.index = std::sync::OnceLock::new();
+        self.remember(file, path, text);
         self.workspace.set_files(&mut self.db).to(self.files.clone());
         file
     }
@@ -76,6 +81,19 @@ impl Session {
     /// Replaces a file's text (a new salsa revision).
     pub fn set_text(&mut self, file: SourceFile, text: &str) {
         file.set_text(&mut self.db).to(text.to_string());
+        let path = file.path(&self.db).clone();
+        self.remember(file, &path, text);
+    }
+
+    /// Keeps `texts` in step with a file's new text and drops the cached index.
+    fn remember(&mut self, file: SourceFile, path: &str, text: &str) {
+        let id = file.id(&self.db) as usize;
+        while self.texts.len() <= id {
+            self.texts.push((Arc::from(""), Arc::from("")));
+        }
+        if let Some(slot) = self.texts.get_mut(id) {
+            *slot = (Arc::from(path), Arc::from(text));
+        }
         self.index = std::sync::OnceLock::new();
     }
 
@@ -100,11 +118,7 @@ impl Session {
         self.index
             .get_or_init(|| {
                 Arc::new(SourceIndex {
-                    files: self
-                        .files
-                        .iter()
-                        .map(|f| (f.path(&self.db).clone(), Arc::from(f.text(&self.db).as_str())))
-                        .collect(),
+                    files: self.texts.clone(),
                 })
             })
             .clone()
@@ -124,36 +138,22 @@ impl Session {
         self.check(files).1
     }
 
-    /// Diagnostics and plans in one pass: five salsa lookups per file, so that re-checking a large
-    /// workspace after one edit costs little more than the edited file.
+    /// Diagnostics and plans in one pass: one salsa query per file (`db::check_file`), so that
+    /// re-checking a large workspace after one edit costs little more than the edited file.
     pub fn check(&self, files: &[SourceFile]) -> (Vec<Diagnostic>, Vec<Arc<Plan>>) {
         let index = self.index();
         let mut diags = Vec::new();
         let mut plans = Vec::new();
         for f in files {
-            let parsed = db::parse_file(&self.db, *f);
-            diags.extend(parsed.diags.iter().cloned());
-            let key = self.module_key(*f);
-            let module = db::check_module(&self.db, key);
-            diags.extend(module.diags.iter().cloned());
-            diags.extend(module.module.diags.iter().cloned());
-            let contracts = parsed
-                .module
-                .items
-                .iter()
-                .filter(|i| matches!(i, crate::syntax::ast::Item::Contract(_)))
-                .count();
-            for i in 0..u32::try_from(contracts).unwrap_or(u32::MAX) {
-                let c = db::compile_contract(&self.db, ContractKey::new(&self.db, key, i));
-                diags.extend(c.diags.iter().cloned());
-                if let Some(plan) = &c.plan {
-                    // Two reference counts, not a copy of the plan.
-                    plans.push(Arc::new(Plan {
-                        body: plan.body.clone(),
-                        sources: index.clone(),
-                    }));
-                }
-            }
+            let out = db::check_file(&self.db, self.module_key(*f));
+            diags.extend(out.diags.iter().cloned());
+            // Two reference counts per plan, not a copy of it.
+            plans.extend(out.plans.iter().map(|p| {
+                Arc::new(Plan {
+                    body: p.body.clone(),
+                    sources: index.clone(),
+                })
+            }));
         }
         (diags, plans)
     }
