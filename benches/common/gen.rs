@@ -9,7 +9,7 @@ pub fn contract(i: usize) -> String {
     out.push_str("use towne_park\n\n");
     out.push_str(&format!("contract \"{site}\" {{\n"));
     out.push_str(&format!("    customer \"Generated Hotel {i}\"\n"));
-    out.push_str(if i % 3 == 0 {
+    out.push_str(if i.is_multiple_of(3) {
         "    billing  advanced\n"
     } else {
         "    billing  arrears\n"
@@ -32,7 +32,7 @@ pub fn contract(i: usize) -> String {
                 15 + i % 10,
                 5 + i % 5
             ));
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 out.push_str("        validation validate_percent(2%)\n");
             }
             out.push_str("    }\n");
@@ -68,7 +68,7 @@ pub fn contract(i: usize) -> String {
         18 + i % 7,
         i % 100
     ));
-    if i % 4 == 0 {
+    if i.is_multiple_of(4) {
         out.push_str(&format!(
             "    check sum(revenue.net_external_revenue) >= $0 else exception \"negative revenue at {site}\"\n"
         ));

@@ -1,9 +1,17 @@
 //! From text to [`ast::Module`] with pest: one `lower_*` function per grammar rule (dhall style).
 //!
-//! Parsing never fails and never panics: the whole file is tried first; if it has a syntax error, the
-//! file is cut at top-level item boundaries (lines starting with `use`, `const`, `type`, `fn`,
-//! `component`, `contract`, `test` or `///`) and each piece is parsed alone, so one broken item costs
-//! only itself. pest's own error text never reaches users: errors become [`Diagnostic`]s here.
+//! Parsing never fails and never panics, and recovers at two levels:
+//! - **inside bodies** (contract, component, `if`, `for`): a line that is no statement is read by the
+//!   grammar as a `bad_stmt` (to the end of the line, balanced `{ … }` groups included), reported here
+//!   with what was expected, and skipped, so one bad line does not hide the errors of the next ones;
+//! - **at top level**: if the whole file still fails (an unclosed `{`, a broken `fn`), the file is cut at
+//!   item boundaries (lines starting with `use`, `const`, `type`, `fn`, `component`, `contract`, `test`
+//!   or `///`) and each piece is parsed alone, so one broken item costs only itself.
+//!
+//! pest's own error text never reaches users: errors become [`Diagnostic`]s here. For their "expected
+//! …" lists we ask pest for error detail (`pest::set_error_detail`), which also reports expected
+//! punctuation such as `=` or `}`; it is switched on the first time an error is met and left on (the
+//! flag is process-wide, and switching it off again could race with another thread's error).
 
 use crate::diag::{Code, Diagnostic};
 use crate::syntax::ast::*;
@@ -43,6 +51,7 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
     match parse_piece(file, text, 0) {
         Ok(module) => module,
         Err(_) => {
+            pest::set_error_detail(true);
             let mut module = Module::default();
             let mut errors = Vec::new();
             for (start, end) in item_chunks(text) {
@@ -52,7 +61,7 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
                         module.items.extend(m.items);
                         errors.extend(errs);
                     }
-                    Err(diag) => errors.push(diag),
+                    Err(diag) => errors.push(with_unclosed_brace(diag, file, text)),
                 }
             }
             (module, errors)
@@ -62,7 +71,7 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
 
 /// Parses one expression (used for doc examples and `billc` internals).
 pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
-    let mut pairs = BillParser::parse(Rule::expr, text).map_err(|e| syntax_error(file, 0, text, &e))?;
+    let mut pairs = BillParser::parse(Rule::expr, text).map_err(|e| syntax_error(file, 0, text, &e, "the text"))?;
     let end = pairs.as_str().len();
     if end < text.trim_end().len() {
         return Err(Diagnostic::error(
@@ -88,7 +97,7 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
 }
 
 fn parse_piece(file: FileId, text: &str, base: usize) -> Result<(Module, Vec<Diagnostic>), Diagnostic> {
-    let pairs = BillParser::parse(Rule::file, text).map_err(|e| syntax_error(file, base, text, &e))?;
+    let pairs = BillParser::parse(Rule::file, text).map_err(|e| syntax_error(file, base, text, &e, "the file"))?;
     let mut lower = Lower {
         file,
         base,
@@ -136,12 +145,94 @@ fn item_chunks(text: &str) -> Vec<(usize, usize)> {
     chunks
 }
 
-fn syntax_error(file: FileId, base: usize, text: &str, err: &pest::error::Error<Rule>) -> Diagnostic {
+/// When a file ends inside an unclosed `{`, points at that `{`.
+fn with_unclosed_brace(diag: Diagnostic, file: FileId, text: &str) -> Diagnostic {
+    if (diag.primary.span.start as usize) < text.trim_end().len() {
+        return diag;
+    }
+    match unclosed_brace(text) {
+        Some(at) => diag
+            .with_label(Span::new(file, at, at + 1), "this `{` is never closed")
+            .with_help("add the missing `}`"),
+        None => diag,
+    }
+}
+
+/// The offset of the first `{` that is never closed, skipping text in quotes and comments.
+fn unclosed_brace(text: &str) -> Option<usize> {
+    let mut open = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                for (_, d) in chars.by_ref() {
+                    if d == '"' || d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek().map(|(_, d)| *d) == Some('/') => {
+                for (_, d) in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '{' => open.push(i),
+            '}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.first().copied()
+}
+
+/// Turns a pest error into a diagnostic. `whole` names what the text is ("the file", "the line"),
+/// for errors at its end.
+fn syntax_error(file: FileId, base: usize, text: &str, err: &pest::error::Error<Rule>, whole: &str) -> Diagnostic {
     use pest::error::{ErrorVariant, InputLocation};
-    let pos = match err.location {
+    let mut pos = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    let mut expected: Vec<String> = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives
+            .iter()
+            .filter_map(|r| describe(*r))
+            .map(str::to_string)
+            .collect(),
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    // With error detail on, pest also knows the punctuation it expected at the furthest position.
+    if let Some(attempts) = err.parse_attempts() {
+        if attempts.max_position > pos {
+            pos = attempts.max_position;
+            expected.clear();
+        }
+        if attempts.max_position == pos {
+            // Only structural punctuation such as `=`, `->`, `}`: keywords and literals are named by
+            // the rules' descriptions, the tokens that start an expression become "an expression",
+            // and operators that could continue an expression are left out. (pest does not export
+            // the token type; its `Display` is the token itself.)
+            const EXPR_START: [&str; 5] = ["\"", "$", "[", "{", "_"];
+            const CONTINUATION: [&str; 13] = ["!=", "%", "*", "+", "-", ".", "/", "<", "<=", "==", ">", ">=", "("];
+            let tokens: Vec<String> = attempts.expected_tokens().iter().map(ToString::to_string).collect();
+            if tokens.iter().any(|t| t == "$" || t == "\"") {
+                expected.push("an expression".to_string());
+            }
+            for token in tokens {
+                if !token.is_empty()
+                    && token.chars().all(|c| c.is_ascii_punctuation())
+                    && !token.starts_with("//")
+                    && !EXPR_START.contains(&token.as_str())
+                    && !CONTINUATION.contains(&token.as_str())
+                {
+                    expected.push(format!("`{token}`"));
+                }
+            }
+        }
+    }
     let found: String = text
         .get(pos..)
         .unwrap_or("")
@@ -151,24 +242,27 @@ fn syntax_error(file: FileId, base: usize, text: &str, err: &pest::error::Error<
         .collect();
     let end = pos + found.len().max(usize::from(pos < text.len()));
     let span = Span::new(file, base + pos, base + end.min(text.len()));
-    let mut expected: Vec<&str> = match &err.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives.iter().filter_map(|r| describe(*r)).collect(),
-        ErrorVariant::CustomError { .. } => Vec::new(),
-    };
     expected.sort_unstable();
     expected.dedup();
-    let what = if found.is_empty() {
-        "the end of the file".to_string()
+    // What could continue the expression just read is rarely what was missing: name it only when
+    // nothing else was expected.
+    const CONTINUES: [&str; 7] = ["`(`", "`.`", "`and`", "`in`", "a comparison", "an operator", "`or`"];
+    if expected.iter().any(|e| !CONTINUES.contains(&e.as_str())) {
+        expected.retain(|e| !CONTINUES.contains(&e.as_str()));
+    }
+    let message = if found.is_empty() {
+        format!("unexpected end of {}", whole.trim_start_matches("the "))
     } else {
-        format!("`{found}`")
+        format!("unexpected `{found}`")
     };
-    let message = format!("unexpected {what}");
     let label = match expected.as_slice() {
         [] => "not expected here".to_string(),
         [one] => format!("expected {one}"),
+        [one, two] => format!("expected {one} or {two}"),
         many => {
-            let shown: Vec<&str> = many.iter().take(6).copied().collect();
-            format!("expected one of {}", shown.join(", "))
+            let shown: Vec<&str> = many.iter().take(7).map(String::as_str).collect();
+            let more = if many.len() > shown.len() { ", …" } else { "" };
+            format!("expected one of {}{more}", shown.join(", "))
         }
     };
     Diagnostic::error(Code::Syntax, span, message, label)
@@ -185,8 +279,9 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::item | Rule::use_decl | Rule::const_decl | Rule::fn_decl | Rule::component_decl | Rule::contract_decl => {
             "a declaration (`use`, `const`, `type`, `fn`, `component`, `contract`, `test`)"
         }
-        Rule::test_decl | Rule::kw_test => "`test`",
-        Rule::type_decl | Rule::kw_type => "`type`",
+        Rule::test_decl | Rule::kw_test | Rule::type_decl | Rule::kw_type => {
+            "a declaration (`use`, `const`, `type`, `fn`, `component`, `contract`, `test`)"
+        }
         Rule::body => "`{`",
         Rule::let_stmt
         | Rule::line_stmt
@@ -336,6 +431,33 @@ impl Lower {
         })
     }
 
+    /// A line of a body that is no statement: parsed again alone to say what was expected where.
+    fn bad_stmt(&self, pair: &Pair<'_, Rule>) -> Diagnostic {
+        pest::set_error_detail(true);
+        let text = pair.as_str();
+        let start = self.base + pair.as_span().start();
+        // `let a = $5 +` and a new line: the statement ended before the operator.
+        const OPERATORS: [&str; 10] = ["==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/"];
+        if let Some(op) = OPERATORS.iter().find(|op| text.trim_end() == **op) {
+            return Diagnostic::error(
+                Code::Syntax,
+                self.span(pair),
+                format!("`{op}` has nothing after it"),
+                format!("expected an expression after `{op}`"),
+            )
+            .with_help("an expression may go on over several lines, but each operator needs a value on its right");
+        }
+        match BillParser::parse(Rule::stmt_alone, text) {
+            Err(e) => syntax_error(self.file, start, text, &e, "the line"),
+            Ok(_) => Diagnostic::error(
+                Code::Syntax,
+                self.span(pair),
+                "this line is not a statement",
+                "not a statement",
+            ),
+        }
+    }
+
     fn doc(&self, pair: Pair<'_, Rule>) -> Doc {
         Doc {
             lines: pair
@@ -393,6 +515,11 @@ impl Lower {
     fn stmt(&mut self, pair: Pair<'_, Rule>) -> Option<Stmt> {
         let span = self.span(&pair);
         let rule = pair.as_rule();
+        if rule == Rule::bad_stmt {
+            let diag = self.bad_stmt(&pair);
+            self.errors.push(diag);
+            return None;
+        }
         if rule == Rule::test_decl {
             let mut inner = pair.into_inner().peekable();
             let doc = match inner.peek() {
