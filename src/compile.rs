@@ -507,10 +507,14 @@ fn dependency_order(plan: &Plan) -> Result<Vec<SlotId>, Vec<SlotId>> {
 }
 
 fn cycle_diagnostic(plan: &Plan, cycle: &[SlotId]) -> Diagnostic {
-    let names: Vec<String> = cycle
+    let mut names: Vec<String> = cycle
         .iter()
         .filter_map(|s| plan.slots.get(*s as usize).map(|x| format!("`{}`", x.name)))
         .collect();
+    // Close the loop in the message: `x` → `y` → `x`.
+    if let Some(head) = names.first().cloned() {
+        names.push(head);
+    }
     let first = cycle.first().and_then(|s| plan.slots.get(*s as usize));
     let span = first.map_or(Span::default(), |s| s.span);
     let mut d = Diagnostic::error(
@@ -519,7 +523,10 @@ fn cycle_diagnostic(plan: &Plan, cycle: &[SlotId]) -> Diagnostic {
         format!("these values depend on each other: {}", names.join(" → ")),
         "part of a cycle",
     )
-    .with_help("a line tagged for `lines(tag)` cannot itself read `lines(tag)`; lets and lines must form a chain");
+    .with_help(
+        "lets and lines are computed in dependency order, so one of them must not read the others; \
+         a line read through `lines(tag)` must not read `lines(tag)` itself",
+    );
     for s in cycle.iter().skip(1) {
         if let Some(slot) = plan.slots.get(*s as usize) {
             d = d.with_label(slot.span, format!("`{}`", slot.name));

@@ -3,7 +3,10 @@
 //!
 //! Pipeline (one query per arrow, all memoized): `SourceFile` → [`parse_file`] → [`check_module`]
 //! (types, consts, fns, components; reads the modules it `use`s) → [`compile_contract`] (checks and
-//! compiles one contract into an `Arc<Plan>`). Evaluation runs on plans outside salsa.
+//! compiles one contract into an `Arc<Plan>`); [`file_diagnostics`] gathers a file's diagnostics.
+//! Evaluation runs on plans outside salsa.
+//!
+//! `tests/incremental.rs` proves with [`BillDb::with_log`] which queries re-run after an edit.
 
 use crate::check::{self, CheckedModule};
 use crate::compile::{self, Plan};
@@ -197,6 +200,21 @@ pub fn compile_contract<'db>(db: &'db dyn salsa::Database, key: ContractKey<'db>
         plan,
         diags,
     })
+}
+
+/// Every diagnostic of one file (syntax, modules, contracts), in order. One memo per file, so that
+/// re-checking a workspace after an edit costs one lookup per unchanged file.
+#[salsa::tracked(returns(clone))]
+pub fn file_diagnostics<'db>(db: &'db dyn salsa::Database, key: ModuleKey<'db>) -> Arc<Vec<Diagnostic>> {
+    let file = key.file(db);
+    let mut out = parse_file(db, file).diags.clone();
+    let module = check_module(db, key);
+    out.extend(module.diags.iter().cloned());
+    out.extend(module.module.diags.iter().cloned());
+    for i in 0..contract_count(db, file) {
+        out.extend(compile_contract(db, ContractKey::new(db, key, i)).diags.iter().cloned());
+    }
+    Arc::new(out)
 }
 
 /// How many contracts a file declares.

@@ -126,15 +126,7 @@ impl Session {
     pub fn diagnostics(&self, files: &[SourceFile]) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for f in files {
-            out.extend(db::parse_file(&self.db, *f).diags.iter().cloned());
-            let key = self.module_key(*f);
-            let module = db::check_module(&self.db, key);
-            out.extend(module.diags.iter().cloned());
-            out.extend(module.module.diags.iter().cloned());
-            for i in 0..db::contract_count(&self.db, *f) {
-                let c = db::compile_contract(&self.db, ContractKey::new(&self.db, key, i));
-                out.extend(c.diags.iter().cloned());
-            }
+            out.extend(db::file_diagnostics(&self.db, self.module_key(*f)).iter().cloned());
         }
         out
     }

@@ -53,6 +53,8 @@ fn a_first_check_runs_every_query_once() {
     assert_eq!(count(&first, "parse_file"), 8, "{first:#?}");
     assert_eq!(count(&first, "check_module"), 8, "{first:#?}");
     assert_eq!(count(&first, "compile_contract"), 6, "{first:#?}");
+    // Diagnostics are gathered per file: the 6 user files (the library's are not asked for).
+    assert_eq!(count(&first, "file_diagnostics"), 6, "{first:#?}");
     // Asking again executes nothing: every answer is memoized.
     session.diagnostics(&files);
     session.plans(&files);
@@ -69,9 +71,14 @@ fn editing_one_contract_re_runs_only_its_queries() {
     let diags = session.diagnostics(&files);
     assert!(diags.is_empty(), "{diags:#?}");
     let rerun = take(&log);
-    // The edited file's parse, its module and its one contract; nothing of the other five files.
-    assert_eq!(rerun.len(), 3, "{rerun:#?}");
-    assert_eq!(rerun[0], format!("parse_file({:?})", edited.as_id()));
+    // The edited file's diagnostics, parse, module and its one contract; nothing of the other
+    // five files.
+    assert_eq!(rerun.len(), 4, "{rerun:#?}");
+    assert_eq!(count(&rerun, "file_diagnostics"), 1);
+    assert!(
+        rerun.contains(&format!("parse_file({:?})", edited.as_id())),
+        "{rerun:#?}"
+    );
     assert_eq!(count(&rerun, "parse_file"), 1);
     assert_eq!(count(&rerun, "check_module"), 1);
     assert_eq!(count(&rerun, "compile_contract"), 1);
@@ -79,11 +86,11 @@ fn editing_one_contract_re_runs_only_its_queries() {
     let plans = session.plans(&files);
     assert_eq!(plans.len(), 6);
     assert_eq!(take(&log), Vec::<String>::new());
-    // A second edit of the same file costs the same three queries.
+    // A second edit of the same file costs the same four queries.
     session.set_text(edited, &new_text.replace("Renamed", "Again renamed"));
     session.diagnostics(&files);
     let again = take(&log);
-    assert_eq!(again.len(), 3, "{again:#?}");
+    assert_eq!(again.len(), 4, "{again:#?}");
     assert_eq!(count(&again, "compile_contract"), 1);
 }
 
@@ -104,4 +111,5 @@ fn editing_a_stdlib_function_re_checks_its_dependents_only() {
     assert_eq!(count(&rerun, "parse_file"), 1, "{rerun:#?}");
     assert_eq!(count(&rerun, "check_module"), 6, "{rerun:#?}");
     assert_eq!(count(&rerun, "compile_contract"), 5, "{rerun:#?}");
+    assert_eq!(count(&rerun, "file_diagnostics"), 5, "{rerun:#?}");
 }
