@@ -523,10 +523,7 @@ fn cycle_diagnostic(plan: &Plan, cycle: &[SlotId]) -> Diagnostic {
         format!("these values depend on each other: {}", names.join(" → ")),
         "part of a cycle",
     )
-    .with_help(
-        "lets and lines are computed in dependency order, so one of them must not read the others; \
-         a line read through `lines(tag)` must not read `lines(tag)` itself",
-    );
+    .with_help("break the loop: compute one of these without reading the others (directly or through `lines(tag)`)");
     for s in cycle.iter().skip(1) {
         if let Some(slot) = plan.slots.get(*s as usize) {
             d = d.with_label(slot.span, format!("`{}`", slot.name));
