@@ -205,34 +205,38 @@ fn syntax_error(file: FileId, base: usize, text: &str, err: &pest::error::Error<
         ErrorVariant::CustomError { .. } => Vec::new(),
     };
     // With error detail on, pest also knows the punctuation it expected at the furthest position.
+    // Only structural punctuation such as `=`, `->`, `}` is kept: keywords and literals are named by
+    // the rules' descriptions, the tokens that start an expression become "an expression", and
+    // operators that could continue an expression are left out. (pest does not export the token
+    // type; its `Display` is the token itself.) The furthest position wins only when something
+    // useful was expected there: pest also records how far keyword look-aheads read.
     if let Some(attempts) = err.parse_attempts() {
-        if attempts.max_position > pos {
-            pos = attempts.max_position;
-            expected.clear();
+        const EXPR_START: [&str; 5] = ["\"", "$", "[", "{", "_"];
+        const CONTINUATION: [&str; 13] = ["!=", "%", "*", "+", "-", ".", "/", "<", "<=", "==", ">", ">=", "("];
+        let tokens: Vec<String> = attempts.expected_tokens().iter().map(ToString::to_string).collect();
+        let mut useful = Vec::new();
+        if tokens.iter().any(|t| t == "$" || t == "\"") {
+            useful.push("an expression".to_string());
         }
-        if attempts.max_position == pos {
-            // Only structural punctuation such as `=`, `->`, `}`: keywords and literals are named by
-            // the rules' descriptions, the tokens that start an expression become "an expression",
-            // and operators that could continue an expression are left out. (pest does not export
-            // the token type; its `Display` is the token itself.)
-            const EXPR_START: [&str; 5] = ["\"", "$", "[", "{", "_"];
-            const CONTINUATION: [&str; 13] = ["!=", "%", "*", "+", "-", ".", "/", "<", "<=", "==", ">", ">=", "("];
-            let tokens: Vec<String> = attempts.expected_tokens().iter().map(ToString::to_string).collect();
-            if tokens.iter().any(|t| t == "$" || t == "\"") {
-                expected.push("an expression".to_string());
+        for token in tokens {
+            if !token.is_empty()
+                && token.chars().all(|c| c.is_ascii_punctuation())
+                && !token.starts_with("//")
+                && !EXPR_START.contains(&token.as_str())
+                && !CONTINUATION.contains(&token.as_str())
+            {
+                useful.push(format!("`{token}`"));
             }
-            for token in tokens {
-                if !token.is_empty()
-                    && token.chars().all(|c| c.is_ascii_punctuation())
-                    && !token.starts_with("//")
-                    && !EXPR_START.contains(&token.as_str())
-                    && !CONTINUATION.contains(&token.as_str())
-                {
-                    expected.push(format!("`{token}`"));
-                }
-            }
+        }
+        if attempts.max_position > pos && !useful.is_empty() {
+            pos = attempts.max_position;
+            expected = useful;
+        } else if attempts.max_position == pos {
+            expected.extend(useful);
         }
     }
+    // pest's position may sit before the white space that precedes the offending token.
+    pos += text.get(pos..).map_or(0, |rest| rest.len() - rest.trim_start().len());
     let found: String = text
         .get(pos..)
         .unwrap_or("")
@@ -246,9 +250,22 @@ fn syntax_error(file: FileId, base: usize, text: &str, err: &pest::error::Error<
     expected.dedup();
     // What could continue the expression just read is rarely what was missing: name it only when
     // nothing else was expected.
-    const CONTINUES: [&str; 7] = ["`(`", "`.`", "`and`", "`in`", "a comparison", "an operator", "`or`"];
-    if expected.iter().any(|e| !CONTINUES.contains(&e.as_str())) {
-        expected.retain(|e| !CONTINUES.contains(&e.as_str()));
+    // Calls, fields and operators go first, then the keyword operators.
+    for continues in [
+        &["`(`", "`.`", "a comparison", "an operator"][..],
+        &["`and`", "`in`", "`or`"][..],
+    ] {
+        if expected.iter().any(|e| !continues.contains(&e.as_str())) {
+            expected.retain(|e| !continues.contains(&e.as_str()));
+        }
+    }
+    // "a statement" covers names (properties, components) and `test` blocks; "a declaration" covers
+    // `test`; and inside a body (a statement is expected) a top-level declaration is beside the point.
+    let has = |what: &str| expected.iter().any(|e| e == what);
+    if has("a statement") {
+        expected.retain(|e| e != "a name" && e != "`test`" && !e.starts_with("a declaration"));
+    } else if expected.iter().any(|e| e.starts_with("a declaration")) {
+        expected.retain(|e| e != "`test`");
     }
     let message = if found.is_empty() {
         format!("unexpected end of {}", whole.trim_start_matches("the "))
@@ -279,7 +296,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::item | Rule::use_decl | Rule::const_decl | Rule::fn_decl | Rule::component_decl | Rule::contract_decl => {
             "a declaration (`use`, `const`, `type`, `fn`, `component`, `contract`, `test`)"
         }
-        Rule::test_decl | Rule::kw_test | Rule::type_decl | Rule::kw_type => {
+        Rule::test_decl | Rule::kw_test => "`test`",
+        Rule::type_decl | Rule::kw_type => {
             "a declaration (`use`, `const`, `type`, `fn`, `component`, `contract`, `test`)"
         }
         Rule::body => "`{`",
@@ -446,6 +464,23 @@ impl Lower {
                 format!("expected an expression after `{op}`"),
             )
             .with_help("an expression may go on over several lines, but each operator needs a value on its right");
+        }
+        // `let bonus = $5 $6`: the statement ended at `$5` and `$6` is left over on its line.
+        let input = pair.get_input();
+        let line_start = input
+            .get(..pair.as_span().start())
+            .and_then(|b| b.rsplit('\n').next())
+            .unwrap_or("");
+        let first_token: String = text.chars().take_while(|c| !c.is_whitespace()).take(20).collect();
+        if !line_start.trim().is_empty() && !first_token.is_empty() {
+            let span = Span::new(self.file, start, start + first_token.len());
+            return Diagnostic::error(
+                Code::Syntax,
+                span,
+                format!("unexpected `{first_token}` after the end of a statement"),
+                "not part of the statement before it",
+            )
+            .with_help("is an operator missing? The statement before ends just before this");
         }
         match BillParser::parse(Rule::stmt_alone, text) {
             Err(e) => syntax_error(self.file, start, text, &e, "the line"),
