@@ -114,6 +114,11 @@ fn a_bad_line_in_a_contract_body_does_not_hide_the_others() {
         lines_and_codes("recover_bad_line_then_type_error.bill"),
         vec![(5, "E0001"), (6, "E0202")]
     );
+    // A broken line, a broken `fn`, and type and name errors around them: all five reported.
+    assert_eq!(
+        lines_and_codes("recover_across_items.bill"),
+        vec![(5, "E0001"), (10, "E0001"), (12, "E0202"), (6, "E0203"), (7, "E0104")]
+    );
     // In a component: two syntax errors and a name error between them.
     assert_eq!(
         lines_and_codes("recover_three_errors_in_component.bill"),
