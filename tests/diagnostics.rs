@@ -125,3 +125,47 @@ fn a_bad_line_in_a_contract_body_does_not_hide_the_others() {
         vec![(3, "E0001"), (5, "E0001"), (4, "E0101")]
     );
 }
+
+#[path = "../benches/common/gen.rs"]
+mod generate;
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Damaged contracts (a slice cut out, garbage put in) never panic the parser or the checker,
+    /// and every diagnostic points inside the file, on character boundaries.
+    #[test]
+    fn damaged_contracts_give_diagnostics_not_panics(
+        which in 0usize..50,
+        cut_at in 0.0f64..1.0,
+        cut_len in 0usize..40,
+        garbage in "[a-z{}()\\[\\]=+*$%\" \n0-9]{0,12}",
+    ) {
+        let text = generate::contract(which);
+        let mut at = ((text.len() as f64) * cut_at) as usize;
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let mut end = (at + cut_len).min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let damaged = format!("{}{}{}", &text[..at], garbage, &text[end..]);
+        let mut session = Session::default();
+        let file = session.add_file("damaged.bill", &damaged);
+        let diags = session.diagnostics(&[file]);
+        for d in &diags {
+            let span = d.primary.span;
+            if span.file.0 as usize == session.files().len() - 1 {
+                prop_assert!(span.end as usize <= damaged.len(), "{:?}", d);
+                prop_assert!(damaged.is_char_boundary(span.start as usize) && damaged.is_char_boundary(span.end as usize));
+            }
+        }
+        let sources = session.sources();
+        let list: Vec<(&str, &str)> = sources.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        let rendered = billc::diag::render::render_plain(&diags, &list);
+        prop_assert_eq!(rendered.is_empty(), diags.is_empty());
+    }
+}

@@ -1,6 +1,8 @@
 //! A generator of varied, realistic contracts over the standard library's components, for the
 //! benches (`benches/check.rs`) and the incremental test. Deterministic: contract `i` is always the
-//! same text, so a bench run is reproducible.
+//! same text, so a bench run is reproducible. Included with `#[path]` by `benches/check.rs`,
+//! `tests/incremental.rs` and `tests/diagnostics.rs` (damaged contracts), so it is no library code.
+#![allow(dead_code, reason = "each includer uses only part of the generator")]
 
 /// The text of generated contract number `i` (site `1000 + i % 9000`, with a unique customer).
 pub fn contract(i: usize) -> String {
