@@ -58,12 +58,10 @@ pub struct Parsed {
     pub diags: Vec<Diagnostic>,
 }
 
-/// A checked module with the diagnostics of resolving its `use`s, and the modules it uses (so that
-/// its contracts need not resolve them again: fewer dependencies for salsa to verify after an edit).
+/// A checked module with the diagnostics of resolving its `use`s.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModuleOutput {
     pub module: Arc<CheckedModule>,
-    pub imports: Vec<Arc<CheckedModule>>,
     pub diags: Vec<Diagnostic>,
 }
 
@@ -138,9 +136,31 @@ pub fn check_module<'db>(db: &'db dyn salsa::Database, key: ModuleKey<'db>) -> A
     );
     Arc::new(ModuleOutput {
         module: Arc::new(module),
-        imports,
         diags,
     })
+}
+
+/// The imports of a module (already checked).
+fn imports_of<'db>(db: &'db dyn salsa::Database, key: ModuleKey<'db>) -> Vec<Arc<CheckedModule>> {
+    let file = key.file(db);
+    let parsed = parse_file(db, file);
+    let mut imports = Vec::new();
+    for item in &parsed.module.items {
+        let ast::Item::Use(name) = item else { continue };
+        if let Some(m) = key
+            .workspace(db)
+            .files(db)
+            .iter()
+            .find(|f| module_name(f.path(db)) == name.name && **f != file)
+        {
+            imports.push(
+                check_module(db, ModuleKey::new(db, key.workspace(db), *m))
+                    .module
+                    .clone(),
+            );
+        }
+    }
+    imports
 }
 
 #[salsa::tracked(returns(clone))]
@@ -164,8 +184,9 @@ pub fn compile_contract<'db>(db: &'db dyn salsa::Database, key: ContractKey<'db>
             diags: Vec::new(),
         });
     };
-    let module = check_module(db, module_key);
-    let checked = check::check_contract(&parsed.module, contract, &module.imports, &module.module);
+    let own = check_module(db, module_key).module.clone();
+    let imports = imports_of(db, module_key);
+    let checked = check::check_contract(&parsed.module, contract, &imports, &own);
     let mut diags = checked.diags.clone();
     let plan = if diags.iter().any(Diagnostic::is_error) {
         None
