@@ -169,3 +169,49 @@ proptest! {
         prop_assert_eq!(rendered.is_empty(), diags.is_empty());
     }
 }
+
+/// Every keyword is refused as a name, and names that merely start like a keyword are accepted
+/// (the grammar's `keyword` rule is grouped by first letter for speed).
+#[test]
+fn keywords_are_not_names_and_near_misses_are() {
+    const KEYWORDS: [&str; 25] = [
+        "use",
+        "const",
+        "type",
+        "fn",
+        "component",
+        "contract",
+        "test",
+        "let",
+        "line",
+        "check",
+        "if",
+        "then",
+        "else",
+        "for",
+        "in",
+        "where",
+        "and",
+        "or",
+        "not",
+        "true",
+        "false",
+        "as",
+        "given",
+        "expect",
+        "review",
+    ];
+    for kw in KEYWORDS {
+        let (_, errors) = billc::syntax::parser::parse(billc::syntax::span::FileId(0), &format!("const {kw} = 1\n"));
+        assert_eq!(errors.len(), 1, "`{kw}` was accepted as a name");
+        let near = format!("{kw}x");
+        let (module, errors) =
+            billc::syntax::parser::parse(billc::syntax::span::FileId(0), &format!("const {near} = 1\n"));
+        assert!(errors.is_empty(), "`{near}` was refused: {errors:?}");
+        assert_eq!(module.items.len(), 1);
+    }
+    for near in ["a", "co", "contrac", "f", "fo", "i", "t", "te", "wher", "_use", "Use"] {
+        let (_, errors) = billc::syntax::parser::parse(billc::syntax::span::FileId(0), &format!("const {near} = 1\n"));
+        assert!(errors.is_empty(), "`{near}` was refused: {errors:?}");
+    }
+}
