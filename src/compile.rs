@@ -535,10 +535,14 @@ fn dependency_order(plan: &PlanBody) -> Result<Vec<SlotId>, Vec<SlotId>> {
 }
 
 fn cycle_diagnostic(plan: &PlanBody, cycle: &[SlotId]) -> Diagnostic {
-    let names: Vec<String> = cycle
+    let mut names: Vec<String> = cycle
         .iter()
         .filter_map(|s| plan.slots.get(*s as usize).map(|x| format!("`{}`", x.name)))
         .collect();
+    // Close the loop in the message: `x` → `y` → `x`.
+    if let Some(head) = names.first().cloned() {
+        names.push(head);
+    }
     let first = cycle.first().and_then(|s| plan.slots.get(*s as usize));
     let span = first.map_or(Span::default(), |s| s.span);
     let mut d = Diagnostic::error(
@@ -547,7 +551,7 @@ fn cycle_diagnostic(plan: &PlanBody, cycle: &[SlotId]) -> Diagnostic {
         format!("these values depend on each other: {}", names.join(" → ")),
         "part of a cycle",
     )
-    .with_help("a line tagged for `lines(tag)` cannot itself read `lines(tag)`; lets and lines must form a chain");
+    .with_help("break the loop: compute one of these without reading the others (directly or through `lines(tag)`)");
     for s in cycle.iter().skip(1) {
         if let Some(slot) = plan.slots.get(*s as usize) {
             d = d.with_label(slot.span, format!("`{}`", slot.name));

@@ -3,7 +3,10 @@
 //!
 //! Pipeline (one query per arrow, all memoized): `SourceFile` → [`parse_file`] → [`check_module`]
 //! (types, consts, fns, components; reads the modules it `use`s) → [`compile_contract`] (checks and
-//! compiles one contract into an `Arc<Plan>`). Evaluation runs on plans outside salsa.
+//! compiles one contract into an `Arc<Plan>`); [`check_file`] gathers a file's diagnostics and plans.
+//! Evaluation runs on plans outside salsa.
+//!
+//! `tests/incremental.rs` proves with [`BillDb::with_log`] which queries re-run after an edit.
 
 use crate::check::{self, CheckedModule};
 use crate::compile::{self, Plan};

@@ -75,11 +75,23 @@ pub fn write(out_dir: &Path, run: &RunOutput) -> io::Result<Written> {
     let dir = out_dir.join(run.period.to_string());
     fs::create_dir_all(&dir)?;
     let invoices = sorted_invoices(&run.invoices);
+    // The trace is by far the largest file: it is rendered while the other three are.
+    let (trace, others) = rayon::join(
+        || render_trace_json(run.period, &invoices),
+        || -> io::Result<[String; 3]> {
+            Ok([
+                render_invoices_json(run, &invoices)?,
+                render_invoices_csv(&invoices)?,
+                exceptions_csv(&run.exceptions)?,
+            ])
+        },
+    );
+    let [json, csv, exceptions] = others?;
     let files = [
-        (INVOICES_JSON, render_invoices_json(run, &invoices)?),
-        (INVOICES_CSV, render_invoices_csv(&invoices)?),
-        (EXCEPTIONS_CSV, exceptions_csv(&run.exceptions)?),
-        (TRACE_JSON, render_trace_json(run.period, &invoices)?),
+        (INVOICES_JSON, json),
+        (INVOICES_CSV, csv),
+        (EXCEPTIONS_CSV, exceptions),
+        (TRACE_JSON, trace?),
     ];
     let mut written = Vec::with_capacity(files.len());
     for (name, text) in files {

@@ -1,89 +1,213 @@
-//! The diagnostics corpus: every file of `tests/corpus/` is a small wrong program; its rendered
-//! diagnostics (code, message, file, line, column, labels, help) are snapshots. A second test checks
-//! that every diagnostic code is produced by some corpus file, or is listed as not reachable from a
-//! single file with the reason.
+//! The diagnostics corpus: every `tests/corpus/*.bill` is a small wrong program. Its first line says
+//! which codes it must produce, in order (`// expect: E0202` or `// expect: E0001 E0001`); the
+//! rendered diagnostics (plain, as `billc check` prints them) are snapshotted with insta.
+//!
+//! Update the snapshots with `INSTA_UPDATE=always cargo test --test diagnostics` and review every
+//! `.snap` by eye: it must name file, line, column and the reason, and help where it can.
 
-use billc::diag::{Code, render::render_plain};
+use billc::diag::{Code, Diagnostic};
 use billc::session::Session;
 use std::collections::BTreeSet;
+use std::path::Path;
 
-/// Checks one corpus file the way `billc check` does (plus its test blocks, for test diagnostics).
+/// Codes that no `.bill` file checked by `billc check` can produce, and why.
+const UNREACHABLE: &[(Code, &str)] = &[
+    (
+        Code::UnknownContract,
+        "test blocks live inside their contract, so a test never names a contract by site yet",
+    ),
+    (
+        Code::DocExample,
+        "doc examples are evaluated by `billc test`, not by `billc check`",
+    ),
+];
+
+/// Checks one corpus file as `billc check` would: the file under its own name, with the stdlib.
 #[expect(
     clippy::unwrap_used,
     reason = "test helper: an unreadable corpus file is a test failure"
 )]
-fn diagnose(path: &std::path::Path) -> (String, Vec<Code>) {
+fn check(path: &Path) -> (String, Vec<Diagnostic>, String) {
     let text = std::fs::read_to_string(path).unwrap();
-    let name = format!("tests/corpus/{}", path.file_name().unwrap().to_string_lossy());
+    let name = format!("corpus/{}", path.file_name().unwrap().to_string_lossy());
     let mut session = Session::default();
     let file = session.add_file(&name, &text);
     let diags = session.diagnostics(&[file]);
     let sources = session.sources();
     let list: Vec<(&str, &str)> = sources.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
-    let mut text = render_plain(&diags, &list);
-    if diags.iter().all(|d| !d.is_error()) {
-        for f in billc::testing::run_tests(&session, &[file]).failures {
-            text.push_str(&format!("test failure: {}\n  {}\n", f.name, f.message));
-        }
-    }
-    (text, diags.iter().map(|d| d.code).collect())
+    let rendered = billc::diag::render::render_plain(&diags, &list);
+    (text, diags, rendered)
 }
 
-/// Codes that `billc test` reports as failing tests rather than as diagnostics of `billc check`
-/// (their corpus files show the failure text).
-const REPORTED_AS_TEST_FAILURES: [(Code, &str); 2] = [
-    (
-        Code::UnknownContract,
-        "tests/corpus/unknown_test_contract.bill: a test's contract is looked up when it runs",
-    ),
-    (
-        Code::DocExample,
-        "tests/corpus/doc_example_differs.bill: doc examples are evaluated by `billc test`",
-    ),
-];
+/// The codes a corpus file declares on its first line.
+fn expected_codes(text: &str) -> Vec<String> {
+    text.lines()
+        .next()
+        .and_then(|l| l.strip_prefix("// expect:"))
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
 
 #[test]
 fn corpus() {
     insta::glob!("corpus/*.bill", |path| {
-        let (text, _) = diagnose(path);
-        assert!(!text.is_empty(), "{} produced no diagnostic", path.display());
-        insta::assert_snapshot!(text);
+        let (text, diags, rendered) = check(path);
+        let codes: Vec<String> = diags.iter().map(|d| d.code.as_str().to_string()).collect();
+        assert_eq!(codes, expected_codes(&text), "codes of {}:\n{rendered}", path.display());
+        insta::assert_snapshot!(format!("----- SOURCE\n{text}\n----- DIAGNOSTICS\n{rendered}"));
     });
 }
 
 #[test]
-fn every_code_is_in_the_corpus() {
+fn every_code_is_in_the_corpus_or_unreachable() {
     let mut seen = BTreeSet::new();
     let mut files = 0;
-    for entry in std::fs::read_dir("tests/corpus").unwrap() {
-        let path = entry.unwrap().path();
+    for entry in std::fs::read_dir("tests/corpus").into_iter().flatten().flatten() {
+        let path = entry.path();
         if path.extension().is_some_and(|e| e == "bill") {
-            seen.extend(diagnose(&path).1);
             files += 1;
+            seen.extend(check(&path).1.iter().map(|d| d.code));
         }
     }
-    assert!(files >= 40, "only {files} corpus files");
+    assert!(files >= 45, "the corpus has only {files} files");
+    let unreachable: BTreeSet<Code> = UNREACHABLE.iter().map(|(c, _)| *c).collect();
     let missing: Vec<&str> = Code::ALL
         .iter()
-        .filter(|c| !seen.contains(c) && !REPORTED_AS_TEST_FAILURES.iter().any(|(r, _)| *r == **c))
+        .filter(|c| !seen.contains(c) && !unreachable.contains(c))
         .map(|c| c.as_str())
         .collect();
-    assert_eq!(missing, Vec::<&str>::new(), "codes without a corpus case");
+    assert_eq!(missing, Vec::<&str>::new(), "codes with no corpus case");
+    let listed_but_seen: Vec<&str> = unreachable.intersection(&seen).map(|c| c.as_str()).collect();
+    assert_eq!(
+        listed_but_seen,
+        Vec::<&str>::new(),
+        "listed as unreachable, yet produced"
+    );
+}
+
+/// (line, code) of each diagnostic of a corpus file.
+fn lines_and_codes(name: &str) -> Vec<(usize, &'static str)> {
+    let path = Path::new("tests/corpus").join(name);
+    let (text, diags, _) = check(&path);
+    diags
+        .iter()
+        .map(|d| {
+            let before = text.get(..d.primary.span.start as usize).unwrap_or("");
+            (before.matches('\n').count() + 1, d.code.as_str())
+        })
+        .collect()
 }
 
 #[test]
-fn recovery_keeps_the_other_statements_of_a_contract() {
-    let text = std::fs::read_to_string("tests/corpus/recovery_in_contract_body.bill").unwrap();
-    let (module, errors) = billc::syntax::parser::parse(billc::syntax::span::FileId(0), &text);
-    // Lines 5 and 7 are broken (and 8 is lost with 7); `customer`, line 6 and line 9 survive.
-    assert_eq!(errors.len(), 3);
-    let contract = module
-        .items
-        .iter()
-        .find_map(|i| match i {
-            billc::syntax::ast::Item::Contract(c) => Some(c),
-            _ => None,
-        })
-        .unwrap();
-    assert_eq!(contract.body.len(), 3);
+fn a_bad_line_in_a_contract_body_does_not_hide_the_others() {
+    // Two broken lets, each reported on its own line; the good lines between them are checked.
+    assert_eq!(
+        lines_and_codes("recover_two_bad_lines.bill"),
+        vec![(5, "E0001"), (7, "E0001")]
+    );
+    // A syntax error, then a type error on the next line of the same contract.
+    assert_eq!(
+        lines_and_codes("recover_bad_line_then_type_error.bill"),
+        vec![(5, "E0001"), (6, "E0202")]
+    );
+    // A broken line, a broken `fn`, and type and name errors around them: all five reported.
+    assert_eq!(
+        lines_and_codes("recover_across_items.bill"),
+        vec![(5, "E0001"), (10, "E0001"), (12, "E0202"), (6, "E0203"), (7, "E0104")]
+    );
+    // In a component: two syntax errors and a name error between them.
+    assert_eq!(
+        lines_and_codes("recover_three_errors_in_component.bill"),
+        vec![(3, "E0001"), (5, "E0001"), (4, "E0101")]
+    );
+}
+
+#[path = "../benches/common/gen.rs"]
+mod generate;
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Damaged contracts (a slice cut out, garbage put in) never panic the parser or the checker,
+    /// and every diagnostic points inside the file, on character boundaries.
+    #[test]
+    fn damaged_contracts_give_diagnostics_not_panics(
+        which in 0usize..50,
+        cut_at in 0.0f64..1.0,
+        cut_len in 0usize..40,
+        garbage in "[a-z{}()\\[\\]=+*$%\" \n0-9]{0,12}",
+    ) {
+        let text = generate::contract(which);
+        let mut at = ((text.len() as f64) * cut_at) as usize;
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let mut end = (at + cut_len).min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let damaged = format!("{}{}{}", &text[..at], garbage, &text[end..]);
+        let mut session = Session::default();
+        let file = session.add_file("damaged.bill", &damaged);
+        let diags = session.diagnostics(&[file]);
+        for d in &diags {
+            let span = d.primary.span;
+            if span.file.0 as usize == session.files().len() - 1 {
+                prop_assert!(span.end as usize <= damaged.len(), "{:?}", d);
+                prop_assert!(damaged.is_char_boundary(span.start as usize) && damaged.is_char_boundary(span.end as usize));
+            }
+        }
+        let sources = session.sources();
+        let list: Vec<(&str, &str)> = sources.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        let rendered = billc::diag::render::render_plain(&diags, &list);
+        prop_assert_eq!(rendered.is_empty(), diags.is_empty());
+    }
+}
+
+/// Every keyword is refused as a name, and names that merely start like a keyword are accepted
+/// (the grammar's `keyword` rule is grouped by first letter for speed).
+#[test]
+fn keywords_are_not_names_and_near_misses_are() {
+    const KEYWORDS: [&str; 25] = [
+        "use",
+        "const",
+        "type",
+        "fn",
+        "component",
+        "contract",
+        "test",
+        "let",
+        "line",
+        "check",
+        "if",
+        "then",
+        "else",
+        "for",
+        "in",
+        "where",
+        "and",
+        "or",
+        "not",
+        "true",
+        "false",
+        "as",
+        "given",
+        "expect",
+        "review",
+    ];
+    for kw in KEYWORDS {
+        let (_, errors) = billc::syntax::parser::parse(billc::syntax::span::FileId(0), &format!("const {kw} = 1\n"));
+        assert_eq!(errors.len(), 1, "`{kw}` was accepted as a name");
+        let near = format!("{kw}x");
+        let (module, errors) =
+            billc::syntax::parser::parse(billc::syntax::span::FileId(0), &format!("const {near} = 1\n"));
+        assert!(errors.is_empty(), "`{near}` was refused: {errors:?}");
+        assert_eq!(module.items.len(), 1);
+    }
+    for near in ["a", "co", "contrac", "f", "fo", "i", "t", "te", "wher", "_use", "Use"] {
+        let (_, errors) = billc::syntax::parser::parse(billc::syntax::span::FileId(0), &format!("const {near} = 1\n"));
+        assert!(errors.is_empty(), "`{near}` was refused: {errors:?}");
+    }
 }

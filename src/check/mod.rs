@@ -995,6 +995,8 @@ impl<'a> Checker<'a> {
                 ),
             }
         }
+        // Parameters suggested for a misspelt argument: not reported missing as well (one error).
+        let mut suggested: Vec<String> = Vec::new();
         for arg in args {
             let Some(i) = def.params.iter().position(|p| p.name == arg.name.name) else {
                 let mut d = Diagnostic::error(
@@ -1005,6 +1007,7 @@ impl<'a> Checker<'a> {
                 );
                 if let Some(s) = suggest::closest(&arg.name.name, def.params.iter().map(|p| p.name.as_str())) {
                     d = d.with_help(format!("did you mean `{s}`?"));
+                    suggested.push(s.to_string());
                 } else {
                     let names: Vec<&str> = def.params.iter().map(|p| p.name.as_str()).collect();
                     d = d.with_help(format!("`{}` takes: {}", def.name, names.join(", ")));
@@ -1042,6 +1045,8 @@ impl<'a> Checker<'a> {
             .filter(|(p, s)| s.is_none() && p.default.is_none() && !p.ty.is_error())
             .map(|(p, _)| p.name.as_str())
             .collect();
+        let (misspelt, missing): (Vec<&str>, Vec<&str>) =
+            missing.into_iter().partition(|m| suggested.iter().any(|s| s == m));
         if !missing.is_empty() {
             let list: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
             self.diags.push(
@@ -1053,6 +1058,9 @@ impl<'a> Checker<'a> {
                 )
                 .with_label(def.span, "component declared here"),
             );
+            return None;
+        }
+        if !misspelt.is_empty() {
             return None;
         }
         Some(Stmt::Instance {

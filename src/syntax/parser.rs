@@ -1,9 +1,17 @@
 //! From text to [`ast::Module`] with pest: one `lower_*` function per grammar rule (dhall style).
 //!
-//! Parsing never fails and never panics: the whole file is tried first; if it has a syntax error, the
-//! file is cut at top-level item boundaries (lines starting with `use`, `const`, `type`, `fn`,
-//! `component`, `contract`, `test` or `///`) and each piece is parsed alone, so one broken item costs
-//! only itself. pest's own error text never reaches users: errors become [`Diagnostic`]s here.
+//! Parsing never fails and never panics, and recovers at two levels:
+//! - **inside bodies** (contract, component, `if`, `for`): a line that is no statement is read by the
+//!   grammar as a `bad_stmt` (to the end of the line, balanced `{ … }` groups included), reported here
+//!   with what was expected, and skipped, so one bad line does not hide the errors of the next ones;
+//! - **at top level**: if the whole file still fails (an unclosed `{`, a broken `fn`), the file is cut at
+//!   item boundaries (lines starting with `use`, `const`, `type`, `fn`, `component`, `contract`, `test`
+//!   or `///`) and each piece is parsed alone, so one broken item costs only itself.
+//!
+//! pest's own error text never reaches users: errors become [`Diagnostic`]s here. For their "expected
+//! …" lists we ask pest for error detail (`pest::set_error_detail`), which also reports expected
+//! punctuation such as `=` or `}`; it is switched on the first time an error is met and left on (the
+//! flag is process-wide, and switching it off again could race with another thread's error).
 
 use crate::diag::{Code, Diagnostic};
 use crate::syntax::ast::*;
@@ -43,6 +51,7 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
     match parse_piece(file, text, 0) {
         Ok(module) => module,
         Err(_) => {
+            pest::set_error_detail(true);
             let mut module = Module::default();
             let mut errors = Vec::new();
             for (start, end) in item_chunks(text) {
@@ -52,11 +61,7 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
                         module.items.extend(m.items);
                         errors.extend(errs);
                     }
-                    Err(diag) => {
-                        let (m, errs) = recover_body(file, piece, start, diag);
-                        module.items.extend(m.items);
-                        errors.extend(errs);
-                    }
+                    Err(diag) => errors.push(with_unclosed_brace(diag, file, text)),
                 }
             }
             (module, errors)
@@ -66,7 +71,7 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
 
 /// Parses one expression (used for doc examples and `billc` internals).
 pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
-    let mut pairs = BillParser::parse(Rule::expr, text).map_err(|e| syntax_error(file, 0, text, &e))?;
+    let mut pairs = BillParser::parse(Rule::expr, text).map_err(|e| syntax_error(file, 0, text, &e, "the text"))?;
     let end = pairs.as_str().len();
     if end < text.trim_end().len() {
         return Err(Diagnostic::error(
@@ -92,7 +97,7 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
 }
 
 fn parse_piece(file: FileId, text: &str, base: usize) -> Result<(Module, Vec<Diagnostic>), Diagnostic> {
-    let pairs = BillParser::parse(Rule::file, text).map_err(|e| syntax_error(file, base, text, &e))?;
+    let pairs = BillParser::parse(Rule::file, text).map_err(|e| syntax_error(file, base, text, &e, "the file"))?;
     let mut lower = Lower {
         file,
         base,
@@ -107,106 +112,6 @@ fn parse_piece(file: FileId, text: &str, base: usize) -> Result<(Module, Vec<Dia
         }
     }
     Ok((module, lower.errors))
-}
-
-/// Recovery inside a block item (`contract`, `component`, `test`): the statement holding the syntax
-/// error is blanked out (spaces, so every offset stays put) and the item parsed again, until it
-/// parses or no statement can be found; so one broken line costs only itself, and the other
-/// statements are still checked. Statements are the body's lines at the body's indentation, each
-/// with the deeper-indented lines that follow it.
-fn recover_body(file: FileId, piece: &str, base: usize, first: Diagnostic) -> (Module, Vec<Diagnostic>) {
-    let mut errors = vec![first];
-    let is_block = ["contract ", "component ", "test "]
-        .iter()
-        .any(|k| piece.starts_with(k))
-        || piece
-            .lines()
-            .find(|l| !l.starts_with("///"))
-            .is_some_and(|l| ["contract ", "component ", "test "].iter().any(|k| l.starts_with(k)));
-    if !is_block {
-        return (Module::default(), errors);
-    }
-    // (offset, indentation, is blank) of every line.
-    let mut lines = Vec::new();
-    let mut offset = 0;
-    for line in piece.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        let blank = trimmed.is_empty() || trimmed.starts_with("//");
-        lines.push((offset, line.len() - trimmed.len(), blank));
-        offset += line.len();
-    }
-    let header = lines
-        .iter()
-        .position(|(o, _, _)| piece.get(*o..).is_some_and(|l| !l.starts_with("///")));
-    let Some(header) = header else {
-        return (Module::default(), errors);
-    };
-    let body: Vec<&(usize, usize, bool)> = lines
-        .iter()
-        .skip(header + 1)
-        .filter(|(_, indent, blank)| !blank && *indent > 0)
-        .collect();
-    let Some(indent) = body.iter().map(|(_, i, _)| *i).min() else {
-        return (Module::default(), errors);
-    };
-    let starts: Vec<usize> = body
-        .iter()
-        .filter(|(_, i, _)| *i == indent)
-        .map(|(o, _, _)| *o)
-        .collect();
-    let end_of_body = lines
-        .iter()
-        .skip(header + 1)
-        .rev()
-        .find(|(o, i, blank)| !blank && *i == 0 && piece.get(*o..).is_some_and(|l| l.starts_with('}')))
-        .map_or(piece.len(), |(o, _, _)| *o);
-    let mut text = piece.to_string();
-    let mut blanked = vec![false; starts.len()];
-    let mut last_error = errors.first().map(|d| d.primary.span.start as usize);
-    while let Some(pos) = last_error.and_then(|p| p.checked_sub(base)) {
-        // The statement holding the error; when the error is at the first token of a statement,
-        // the statement before it is the one left unfinished. Statements already blanked are skipped.
-        let Some(k) = starts.iter().rposition(|s| *s <= pos) else {
-            break;
-        };
-        let at_start = starts
-            .get(k)
-            .and_then(|s| text.get(*s..pos))
-            .is_some_and(|t| t.trim().is_empty());
-        let candidate = if at_start && k > 0 { k - 1 } else { k };
-        let Some(k) = (0..=candidate).rev().find(|i| blanked.get(*i) == Some(&false)) else {
-            break;
-        };
-        let Some(&from) = starts.get(k) else { break };
-        let to = starts.get(k + 1).copied().unwrap_or(end_of_body);
-        if from >= to {
-            break;
-        }
-        let spaces: String = text
-            .get(from..to)
-            .unwrap_or("")
-            .chars()
-            .map(|c| if c == '\n' { '\n' } else { ' ' })
-            .collect();
-        text.replace_range(from..to, &spaces);
-        if let Some(b) = blanked.get_mut(k) {
-            *b = true;
-        }
-        match parse_piece(file, &text, base) {
-            Ok((m, errs)) => {
-                errors.extend(errs);
-                return (m, errors);
-            }
-            Err(diag) => {
-                last_error = Some(diag.primary.span.start as usize);
-                // Errors that only follow from a statement already reported are not repeated.
-                if !errors.iter().any(|e| e.primary.span.start == diag.primary.span.start) {
-                    errors.push(diag);
-                }
-            }
-        }
-    }
-    (Module::default(), errors)
 }
 
 /// Byte ranges of top-level items, found by looking at line starts.
@@ -240,12 +145,98 @@ fn item_chunks(text: &str) -> Vec<(usize, usize)> {
     chunks
 }
 
-fn syntax_error(file: FileId, base: usize, text: &str, err: &pest::error::Error<Rule>) -> Diagnostic {
+/// When a file ends inside an unclosed `{`, points at that `{`.
+fn with_unclosed_brace(diag: Diagnostic, file: FileId, text: &str) -> Diagnostic {
+    if (diag.primary.span.start as usize) < text.trim_end().len() {
+        return diag;
+    }
+    match unclosed_brace(text) {
+        Some(at) => diag
+            .with_label(Span::new(file, at, at + 1), "this `{` is never closed")
+            .with_help("add the missing `}`"),
+        None => diag,
+    }
+}
+
+/// The offset of the first `{` that is never closed, skipping text in quotes and comments.
+fn unclosed_brace(text: &str) -> Option<usize> {
+    let mut open = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                for (_, d) in chars.by_ref() {
+                    if d == '"' || d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek().map(|(_, d)| *d) == Some('/') => {
+                for (_, d) in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '{' => open.push(i),
+            '}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.first().copied()
+}
+
+/// Turns a pest error into a diagnostic. `whole` names what the text is ("the file", "the line"),
+/// for errors at its end.
+fn syntax_error(file: FileId, base: usize, text: &str, err: &pest::error::Error<Rule>, whole: &str) -> Diagnostic {
     use pest::error::{ErrorVariant, InputLocation};
-    let pos = match err.location {
+    let mut pos = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    let mut expected: Vec<String> = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives
+            .iter()
+            .filter_map(|r| describe(*r))
+            .map(str::to_string)
+            .collect(),
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    // With error detail on, pest also knows the punctuation it expected at the furthest position.
+    // Only structural punctuation such as `=`, `->`, `}` is kept: keywords and literals are named by
+    // the rules' descriptions, the tokens that start an expression become "an expression", and
+    // operators that could continue an expression are left out. (pest does not export the token
+    // type; its `Display` is the token itself.) The furthest position wins only when something
+    // useful was expected there: pest also records how far keyword look-aheads read.
+    if let Some(attempts) = err.parse_attempts() {
+        const EXPR_START: [&str; 5] = ["\"", "$", "[", "{", "_"];
+        const CONTINUATION: [&str; 13] = ["!=", "%", "*", "+", "-", ".", "/", "<", "<=", "==", ">", ">=", "("];
+        let tokens: Vec<String> = attempts.expected_tokens().iter().map(ToString::to_string).collect();
+        let mut useful = Vec::new();
+        if tokens.iter().any(|t| t == "$" || t == "\"") {
+            useful.push("an expression".to_string());
+        }
+        for token in tokens {
+            if !token.is_empty()
+                && token.chars().all(|c| c.is_ascii_punctuation())
+                && !token.starts_with("//")
+                && !EXPR_START.contains(&token.as_str())
+                && !CONTINUATION.contains(&token.as_str())
+            {
+                useful.push(format!("`{token}`"));
+            }
+        }
+        if attempts.max_position > pos && !useful.is_empty() {
+            pos = attempts.max_position;
+            expected = useful;
+        } else if attempts.max_position == pos {
+            expected.extend(useful);
+        }
+    }
+    // pest's position may sit before the white space that precedes the offending token.
+    pos += text.get(pos..).map_or(0, |rest| rest.len() - rest.trim_start().len());
     let found: String = text
         .get(pos..)
         .unwrap_or("")
@@ -255,24 +246,40 @@ fn syntax_error(file: FileId, base: usize, text: &str, err: &pest::error::Error<
         .collect();
     let end = pos + found.len().max(usize::from(pos < text.len()));
     let span = Span::new(file, base + pos, base + end.min(text.len()));
-    let mut expected: Vec<&str> = match &err.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives.iter().filter_map(|r| describe(*r)).collect(),
-        ErrorVariant::CustomError { .. } => Vec::new(),
-    };
     expected.sort_unstable();
     expected.dedup();
-    let what = if found.is_empty() {
-        "end of file".to_string()
+    // What could continue the expression just read is rarely what was missing: name it only when
+    // nothing else was expected.
+    // Calls, fields and operators go first, then the keyword operators.
+    for continues in [
+        &["`(`", "`.`", "a comparison", "an operator"][..],
+        &["`and`", "`in`", "`or`"][..],
+    ] {
+        if expected.iter().any(|e| !continues.contains(&e.as_str())) {
+            expected.retain(|e| !continues.contains(&e.as_str()));
+        }
+    }
+    // "a statement" covers names (properties, components) and `test` blocks; "a declaration" covers
+    // `test`; and inside a body (a statement is expected) a top-level declaration is beside the point.
+    let has = |what: &str| expected.iter().any(|e| e == what);
+    if has("a statement") {
+        expected.retain(|e| e != "a name" && e != "`test`" && !e.starts_with("a declaration"));
+    } else if expected.iter().any(|e| e.starts_with("a declaration")) {
+        expected.retain(|e| e != "`test`");
+    }
+    let message = if found.is_empty() {
+        format!("unexpected end of {}", whole.trim_start_matches("the "))
     } else {
-        format!("`{found}`")
+        format!("unexpected `{found}`")
     };
-    let message = format!("unexpected {what}");
     let label = match expected.as_slice() {
         [] => "not expected here".to_string(),
         [one] => format!("expected {one}"),
+        [one, two] => format!("expected {one} or {two}"),
         many => {
-            let shown: Vec<&str> = many.iter().take(6).copied().collect();
-            format!("expected one of {}", shown.join(", "))
+            let shown: Vec<&str> = many.iter().take(7).map(String::as_str).collect();
+            let more = if many.len() > shown.len() { ", …" } else { "" };
+            format!("expected one of {}{more}", shown.join(", "))
         }
     };
     Diagnostic::error(Code::Syntax, span, message, label)
@@ -285,12 +292,14 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::ident | Rule::arg_name => "a name",
         Rule::string | Rule::text => "a text in quotes",
         Rule::type_expr | Rule::type_name => "a type",
-        Rule::EOI => "end of file",
+        Rule::EOI => "the end of the file",
         Rule::item | Rule::use_decl | Rule::const_decl | Rule::fn_decl | Rule::component_decl | Rule::contract_decl => {
             "a declaration (`use`, `const`, `type`, `fn`, `component`, `contract`, `test`)"
         }
         Rule::test_decl | Rule::kw_test => "`test`",
-        Rule::type_decl | Rule::kw_type => "`type`",
+        Rule::type_decl | Rule::kw_type => {
+            "a declaration (`use`, `const`, `type`, `fn`, `component`, `contract`, `test`)"
+        }
         Rule::body => "`{`",
         Rule::let_stmt
         | Rule::line_stmt
@@ -440,6 +449,50 @@ impl Lower {
         })
     }
 
+    /// A line of a body that is no statement: parsed again alone to say what was expected where.
+    fn bad_stmt(&self, pair: &Pair<'_, Rule>) -> Diagnostic {
+        pest::set_error_detail(true);
+        let text = pair.as_str();
+        let start = self.base + pair.as_span().start();
+        // `let a = $5 +` and a new line: the statement ended before the operator.
+        const OPERATORS: [&str; 10] = ["==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/"];
+        if let Some(op) = OPERATORS.iter().find(|op| text.trim_end() == **op) {
+            return Diagnostic::error(
+                Code::Syntax,
+                self.span(pair),
+                format!("`{op}` has nothing after it"),
+                format!("expected an expression after `{op}`"),
+            )
+            .with_help("an expression may go on over several lines, but each operator needs a value on its right");
+        }
+        // `let bonus = $5 $6`: the statement ended at `$5` and `$6` is left over on its line.
+        let input = pair.get_input();
+        let line_start = input
+            .get(..pair.as_span().start())
+            .and_then(|b| b.rsplit('\n').next())
+            .unwrap_or("");
+        let first_token: String = text.chars().take_while(|c| !c.is_whitespace()).take(20).collect();
+        if !line_start.trim().is_empty() && !first_token.is_empty() {
+            let span = Span::new(self.file, start, start + first_token.len());
+            return Diagnostic::error(
+                Code::Syntax,
+                span,
+                format!("unexpected `{first_token}` after the end of a statement"),
+                "not part of the statement before it",
+            )
+            .with_help("is an operator missing? The statement before ends just before this");
+        }
+        match BillParser::parse(Rule::stmt_alone, text) {
+            Err(e) => syntax_error(self.file, start, text, &e, "the line"),
+            Ok(_) => Diagnostic::error(
+                Code::Syntax,
+                self.span(pair),
+                "this line is not a statement",
+                "not a statement",
+            ),
+        }
+    }
+
     fn doc(&self, pair: Pair<'_, Rule>) -> Doc {
         Doc {
             lines: pair
@@ -497,6 +550,11 @@ impl Lower {
     fn stmt(&mut self, pair: Pair<'_, Rule>) -> Option<Stmt> {
         let span = self.span(&pair);
         let rule = pair.as_rule();
+        if rule == Rule::bad_stmt {
+            let diag = self.bad_stmt(&pair);
+            self.errors.push(diag);
+            return None;
+        }
         if rule == Rule::test_decl {
             let mut inner = pair.into_inner().peekable();
             let doc = match inner.peek() {
