@@ -35,6 +35,9 @@ impl RowView for MemRow {
         1
     }
     fn mark_used(&self) {}
+    fn origin(&self) -> String {
+        format!("given row {}", self.line)
+    }
 }
 
 /// Data given inline.

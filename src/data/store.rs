@@ -53,6 +53,11 @@ impl<const D: usize, const M: usize> RowView for Grp<D, M> {
     fn mark_used(&self) {
         self.used.store(true, Ordering::Relaxed);
     }
+    /// `revenue.csv:1042`: the file names are the first entries of the table's strings.
+    fn origin(&self) -> String {
+        let file = self.strings.get(usize::from(self.file)).map_or("", |s| s);
+        format!("{file}:{}", self.first_line)
+    }
 }
 
 impl<const D: usize, const M: usize> GroupInfo for Grp<D, M> {

@@ -520,7 +520,8 @@ impl FactBuilder {
         let (accs, measures) = (&agg.accs, &agg.measures);
         order.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         let mut ids: FxHashMap<&[u8], u32> = FxHashMap::default();
-        let mut strings: Vec<Box<str>> = Vec::new();
+        // The files come first (a group's `file` is its index here), then the dimension values.
+        let mut strings: Vec<Box<str>> = self.files.iter().map(|f| f.as_str().into()).collect();
         let mut dim_ids: Vec<u32> = Vec::with_capacity(order.len() * ndims);
         for (_, dims, _) in &order {
             for d in dims.split(|b| *b == 0).take(ndims) {

@@ -93,6 +93,10 @@ pub trait RowView {
     fn count(&self) -> u32;
     /// Records that a rule read this row (for the accounting of input rows).
     fn mark_used(&self);
+    /// Where the rows come from, for traces: `revenue.csv:1042`.
+    fn origin(&self) -> String {
+        format!("line {}", self.first_line())
+    }
 }
 
 /// An ad-hoc reviewer line (adhoc.csv).
@@ -818,6 +822,40 @@ impl<'p> Machine<'p> {
                             value: f,
                         });
                     }
+                    // The groups of input rows behind the value, so an auditor can find them.
+                    if rows.len() <= MAX_TRACED_GROUPS {
+                        let dims: Vec<&str> = table
+                            .columns()
+                            .iter()
+                            .filter(|(_, t)| t.is_dimension())
+                            .map(|(n, _)| *n)
+                            .collect();
+                        let measure = col.as_deref().and_then(|c| column_position(table, c));
+                        for r in &rows {
+                            let what: Vec<String> = dims
+                                .iter()
+                                .enumerate()
+                                .filter(|(i, _)| !r.dim(*i).is_empty())
+                                .map(|(i, n)| format!("{n} {}", r.dim(i)))
+                                .collect();
+                            let amount = match (&col, measure) {
+                                (Some(c), Some((_, i))) => {
+                                    format!(" = {}", column_value(table, c, r.measure(i)).display())
+                                }
+                                _ => String::new(),
+                            };
+                            let n = r.count();
+                            facts.push(Fact {
+                                name: "input".into(),
+                                value: format!(
+                                    "{}{amount} ({n} row{} from {})",
+                                    what.join(", "),
+                                    if n == 1 { "" } else { "s" },
+                                    r.origin()
+                                ),
+                            });
+                        }
+                    }
                     let node = TraceNode {
                         label: format!(
                             "{what} {}{}",
@@ -1384,6 +1422,9 @@ impl<'p> Machine<'p> {
         Ok(current)
     }
 }
+
+/// Traces list the row groups behind a sum when there are at most this many.
+const MAX_TRACED_GROUPS: usize = 12;
 
 /// `ServiceMonth` → `service_month`, for messages.
 fn snake(name: &str) -> String {
