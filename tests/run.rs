@@ -215,7 +215,7 @@ fn bad_data_corpus() {
         ("missing field", vec![("revenue.csv", revenue("0238,2025-06-03,PK,Parking,Transient,Y,1.00,1.00,0.00,0.075\n"))]),
         ("unclosed quote", vec![("revenue.csv", revenue(&format!("{ok}\n0238,2025-06-03,\"PK,Parking,Transient,Y,1.00,1.00,0.00,0.075,4\n")))]),
         ("text after quote", vec![("revenue.csv", revenue("0238,2025-06-03,\"PK\"x,Parking,Transient,Y,1.00,1.00,0.00,0.075,4\n"))]),
-        ("not utf-8", vec![("revenue.csv", format!("{REVENUE_HEADER}\n0238,2025-06-03,P\u{FFFD}K,Parking,Transient,Y,1.00,1.00,0.00,0.075,4\n").replace('\u{FFFD}', "\u{0}"))]),
+        ("NUL in a text field", vec![("revenue.csv", format!("{REVENUE_HEADER}\n0238,2025-06-03,P\u{FFFD}K,Parking,Transient,Y,1.00,1.00,0.00,0.075,4\n").replace('\u{FFFD}', "\u{0}"))]),
         ("negative minutes", vec![("timesheets.csv", timesheets("0238,2025-06-03,VAL,480,-30,0,0,0,0\n"))]),
         ("minutes not a number", vec![("timesheets.csv", timesheets("0238,2025-06-03,VAL,8h,0,0,0,0,0\n"))]),
         ("bad gl period", vec![("gl.csv", "site,period,account,entity,balance\n0238,2025-6,6010,01,500.00\n".into())]),
@@ -248,6 +248,18 @@ fn bad_data_corpus() {
     }
     assert!(cases.len() >= 20);
     insta::assert_snapshot!(out);
+}
+
+#[test]
+fn text_that_is_not_utf8_is_a_bad_row_naming_the_column() {
+    let dir = data_dir(&[]);
+    let mut bytes = format!("{REVENUE_HEADER}\n").into_bytes();
+    bytes.extend_from_slice(b"0238,2025-06-03,P\xffK,Parking,Transient,Y,1.00,1.00,0.00,0.075,4\n");
+    fs::write(dir.path().join("revenue.csv"), bytes).unwrap();
+    assert_eq!(
+        report(dir.path()),
+        "revenue.csv:2: not_utf8: `revenue_code` is not UTF-8 text [site 0238]"
+    );
 }
 
 #[test]

@@ -399,11 +399,81 @@ pub struct FactBuilder {
     read: usize,
 }
 
+/// What to do with each column of a fact table, decided once per table instead of once per row.
+#[derive(Clone, Copy, Debug)]
+enum Col {
+    /// The Monday of the row's date (timesheets).
+    Week,
+    /// Derived later (timesheet hours).
+    Skip,
+    Text {
+        name: &'static str,
+        check: TextCheck,
+    },
+    NumberDim {
+        name: &'static str,
+        tax_rate: bool,
+    },
+    Measure {
+        name: &'static str,
+        negative: Negative,
+    },
+}
+
+#[derive(Clone, Copy, Debug)]
+enum TextCheck {
+    None,
+    DepositFlag,
+    NonEmpty,
+}
+
+/// Whether a measure may be negative.
+#[derive(Clone, Copy, Debug)]
+enum Negative {
+    Allowed,
+    Minutes,
+    Quantity,
+}
+
+fn column_plan(table: TableName) -> Vec<Col> {
+    table
+        .columns()
+        .iter()
+        .map(|(name, ty)| match (*name, ty) {
+            ("week", _) => Col::Week,
+            ("regular_hours" | "overtime_hours", _) => Col::Skip,
+            (_, ColumnTy::Text) => Col::Text {
+                name,
+                check: match *name {
+                    "deposit_flag" => TextCheck::DepositFlag,
+                    "revenue_code" | "account" | "job_code" | "category" => TextCheck::NonEmpty,
+                    _ => TextCheck::None,
+                },
+            },
+            (_, ColumnTy::NumberDim) => Col::NumberDim {
+                name,
+                tax_rate: *name == "tax_rate",
+            },
+            (_, ColumnTy::DateDim) => Col::Skip,
+            _ => Col::Measure {
+                name,
+                negative: if name.ends_with("_minutes") {
+                    Negative::Minutes
+                } else if *name == "vehicle_count" || (table == TableName::Statistics && *name == "value") {
+                    Negative::Quantity
+                } else {
+                    Negative::Allowed
+                },
+            },
+        })
+        .collect()
+}
+
 /// Where a row's values go, by table column order.
 struct RowShape {
     table: TableName,
-    /// The table's columns (dimensions first).
-    cols: &'static [(&'static str, ColumnTy)],
+    /// What to do with each column, in the table's column order (dimensions first).
+    plan: Vec<Col>,
     n_measures: usize,
     /// Where the derived hours go (timesheets only).
     hours: Option<HourSlots>,
@@ -453,7 +523,7 @@ impl FactBuilder {
         let mut columns = None;
         let shape = RowShape {
             table,
-            cols: table.columns(),
+            plan: column_plan(table),
             n_measures: self.n_measures(),
             hours: if table == TableName::Timesheets {
                 hour_slots(table)
@@ -725,42 +795,40 @@ fn fact_row(
     let mut file_col = 2;
     let mut m = 0;
     let err = |kind: BadKind, msg: String| (kind, msg, true);
-    for (name, ty) in shape.cols {
-        match (*name, ty) {
-            ("week", _) => {
+    for col in &shape.plan {
+        match *col {
+            Col::Week => {
                 let Some(d) = date else { continue };
                 let monday = d - Duration::days(i64::from(d.weekday().num_days_from_monday()));
                 push_date(key, monday);
             }
-            ("regular_hours" | "overtime_hours", _) => {}
-            (_, ColumnTy::Text) => {
+            Col::Skip => {}
+            Col::Text { name, check } => {
                 let raw = field(file_col);
                 file_col += 1;
-                if std::str::from_utf8(raw).is_err() || raw.contains(&0) {
-                    return Err(err(
-                        BadKind::NotUtf8,
-                        format!("`{name}` is not UTF-8 text (or holds a NUL)"),
-                    ));
+                // UTF-8 is checked once per distinct key (`Agg::add`); a NUL would break the key.
+                if memchr::memchr(0, raw).is_some() {
+                    return Err(err(BadKind::NotUtf8, format!("`{name}` holds a NUL character")));
                 }
-                match *name {
-                    "deposit_flag" if !matches!(raw, b"Y" | b"N" | b"V") => {
+                match check {
+                    TextCheck::DepositFlag if !matches!(raw, b"Y" | b"N" | b"V") => {
                         return Err(err(
                             BadKind::UnknownDepositFlag,
                             format!("`deposit_flag` {} is not Y, N or V", shown(raw)),
                         ));
                     }
-                    "revenue_code" | "account" | "job_code" | "category" if raw.is_empty() => {
+                    TextCheck::NonEmpty if raw.is_empty() => {
                         return Err(err(BadKind::EmptyField, format!("`{name}` is empty")));
                     }
                     _ => {}
                 }
                 push_dim(key, raw);
             }
-            (_, ColumnTy::NumberDim) => {
+            Col::NumberDim { name, tax_rate } => {
                 let raw = field(file_col);
                 file_col += 1;
                 let d = amount(name, raw)?;
-                if name == &"tax_rate" && (d.is_sign_negative() || d >= Decimal::ONE) {
+                if tax_rate && (d.is_sign_negative() || d >= Decimal::ONE) {
                     return Err(err(
                         BadKind::BadTaxRate,
                         format!(
@@ -775,23 +843,25 @@ fn fact_row(
                     push_dim(key, d.normalize().to_string().as_bytes());
                 }
             }
-            (_, ColumnTy::DateDim) => {}
-            _ => {
+            Col::Measure { name, negative } => {
                 let raw = field(file_col);
                 file_col += 1;
                 let d = amount(name, raw)?;
                 if d.is_sign_negative() && !d.is_zero() {
-                    if name.ends_with("_minutes") {
-                        return Err(err(
-                            BadKind::NegativeMinutes,
-                            format!("`{name}` {} is negative", shown(raw)),
-                        ));
-                    }
-                    if *name == "vehicle_count" || (shape.table == TableName::Statistics && *name == "value") {
-                        return Err(err(
-                            BadKind::NegativeQuantity,
-                            format!("`{name}` {} is negative", shown(raw)),
-                        ));
+                    match negative {
+                        Negative::Allowed => {}
+                        Negative::Minutes => {
+                            return Err(err(
+                                BadKind::NegativeMinutes,
+                                format!("`{name}` {} is negative", shown(raw)),
+                            ));
+                        }
+                        Negative::Quantity => {
+                            return Err(err(
+                                BadKind::NegativeQuantity,
+                                format!("`{name}` {} is negative", shown(raw)),
+                            ));
+                        }
                     }
                 }
                 if let Some(slot) = values.get_mut(m) {
