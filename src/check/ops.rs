@@ -80,10 +80,10 @@ pub fn binary(op: BinOp, l: &Ty, r: &Ty) -> Result<Ty, OpError> {
         BinOp::Mul => match (l, r) {
             (Money(c), Percent | Number) | (Percent | Number, Money(c)) => Ok(Money(*c)),
             (Rate(c, u), Quantity(v)) | (Quantity(v), Rate(c, u)) if u == v => Ok(Money(*c)),
-            (Rate(_, u), Quantity(v)) | (Quantity(v), Rate(_, u)) => Err(err(
+            (Rate(_, _), Quantity(_)) | (Quantity(_), Rate(_, _)) => Err(err(
                 Code::MulMismatch,
-                format!("cannot multiply a rate per {} by a quantity of {}", u.word(), v.word()),
-                Some("the rate and the quantity must count the same unit"),
+                format!("cannot multiply `{l}` by `{r}`"),
+                Some("a rate multiplies a quantity of its own unit, e.g. `$25.08/h * 8h` or `$1.30/room * 12 rooms`"),
             )),
             (Rate(c, u), Number | Percent) | (Number | Percent, Rate(c, u)) => Ok(Rate(*c, *u)),
             (Quantity(u), Number | Percent) | (Number | Percent, Quantity(u)) => Ok(Quantity(*u)),
