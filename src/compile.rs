@@ -229,6 +229,7 @@ pub fn compile(contract: &CheckedContract, file: &str, sources: Arc<SourceIndex>
         order: Vec::new(),
     };
     let mut diags = c.diags;
+    diags.extend(unknown_groups_read(contract, &plan));
     match dependency_order(&plan) {
         Ok(order) => plan.order = order,
         Err(cycle) => diags.push(cycle_diagnostic(&plan, &cycle)),
@@ -472,6 +473,52 @@ fn deps(plan: &PlanBody, e: &Expr, env: EnvId, out: &mut Vec<SlotId>, seen: &mut
 }
 
 /// Slots ordered so that each comes after what it reads; or the slots of a cycle.
+/// `lines(tag, group: 7)` written in the contract, where the contract has no group 7 (E0302): it would
+/// silently read nothing. (Groups passed through a component's arguments are checked on its lines.)
+fn unknown_groups_read(contract: &CheckedContract, plan: &PlanBody) -> Vec<Diagnostic> {
+    fn visit(e: &Expr, slot: &Slot, contract: &CheckedContract, plan: &PlanBody, out: &mut Vec<Diagnostic>) {
+        eval::for_each_child(e, &mut |c| visit(c, slot, contract, plan, out));
+        let ExprKind::Lines(_, Some(g)) = &e.kind else {
+            return;
+        };
+        if g.span.file != contract.name_span.file {
+            return;
+        }
+        let Ok(Value::Number(n)) = eval::eval_static(g, slot.env, &plan.envs, &plan.slots) else {
+            return;
+        };
+        let exists = if contract.groups.is_empty() {
+            n == rust_decimal::Decimal::ONE
+        } else {
+            contract
+                .groups
+                .iter()
+                .any(|x| rust_decimal::Decimal::from(x.number) == n)
+        };
+        if !exists {
+            out.push(
+                Diagnostic::error(
+                    Code::UnknownGroup,
+                    g.span,
+                    format!(
+                        "`lines` reads invoice group {n}, which does not exist in contract `{}`",
+                        contract.site
+                    ),
+                    format!("group {n}"),
+                )
+                .with_label(contract.name_span, "contract declared here"),
+            );
+        }
+    }
+    let mut out = Vec::new();
+    for slot in &plan.slots {
+        visit(&slot.expr, slot, contract, plan, &mut out);
+    }
+    out.sort_by_key(|d| d.primary.span.start);
+    out.dedup_by_key(|d| d.primary.span.start);
+    out
+}
+
 fn dependency_order(plan: &PlanBody) -> Result<Vec<SlotId>, Vec<SlotId>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
