@@ -159,11 +159,20 @@ impl Session {
     /// Diagnostics and plans in one pass: one salsa query per file (`db::check_file`), so that
     /// re-checking a large workspace after one edit costs little more than the edited file.
     pub fn check(&self, files: &[SourceFile]) -> (Vec<Diagnostic>, Vec<Arc<Plan>>) {
+        use rayon::prelude::*;
         let index = self.index();
+        // Files are checked in parallel, each worker on its own handle of the same database (salsa
+        // shares the memos between handles); results are gathered in file order.
+        let workspace = self.workspace;
+        let outputs: Vec<Arc<db::FileOutput>> = files
+            .par_iter()
+            .map_with(self.db.clone(), |db, f| {
+                db::check_file(&*db, ModuleKey::new(&*db, workspace, *f))
+            })
+            .collect();
         let mut diags = Vec::new();
         let mut plans = Vec::new();
-        for f in files {
-            let out = db::check_file(&self.db, self.module_key(*f));
+        for out in outputs {
             diags.extend(out.diags.iter().cloned());
             // Two reference counts per plan, not a copy of it.
             plans.extend(out.plans.iter().map(|p| {
