@@ -273,6 +273,15 @@ fn run(args: &RunArgs) -> ExitCode {
         billc::run::run(&plans, &data, options, contracts_digest, &progress)
     });
     let t_evaluated = started.elapsed();
+    // What the summary needs from the data; then the data and the plans are freed on another thread
+    // while the outputs are written (they hold most of the run's memory).
+    let (rows_read, bytes_read) = (data.rows_read(), data.bytes_read());
+    let bad_lines: Vec<String> = data
+        .bad_rows
+        .iter()
+        .map(|b| format!("{}:{}: {}: {}", b.file, b.line, b.kind.name(), b.reason))
+        .collect();
+    std::thread::spawn(move || drop((data, plans)));
     let dir = args.out.join(period.to_string());
     let written = if report.refused {
         write_refused(&dir, &report)
@@ -291,10 +300,7 @@ fn run(args: &RunArgs) -> ExitCode {
         }
     }
     let seconds = started.elapsed().as_secs_f64();
-    print!(
-        "{}",
-        billc::run::summary(&report, seconds, data.rows_read(), data.bytes_read())
-    );
+    print!("{}", billc::run::summary(&report, seconds, rows_read, bytes_read));
     println!(
         "  phases     contracts {:.2}s, data {:.2}s, evaluation {:.2}s, output {:.2}s",
         t_compiled.as_secs_f64(),
@@ -303,17 +309,15 @@ fn run(args: &RunArgs) -> ExitCode {
         (started.elapsed() - t_evaluated).as_secs_f64()
     );
     println!("  written    {}", dir.display());
-    // The process ends here: freeing millions of groups and thousands of plans one by one would
-    // take a tenth of the run, and the operating system reclaims them at once.
-    let code = exit_status(&report, &data, &dir);
-    std::mem::forget(data);
-    std::mem::forget(plans);
+    // The process ends here: freeing every invoice and trace one by one would only delay the exit;
+    // the operating system reclaims them at once.
+    let code = exit_status(&report, &bad_lines, &dir);
     std::mem::forget(report);
     code
 }
 
 /// The exit status of a run, with the reason on stderr when it is not success.
-fn exit_status(report: &billc::run::RunReport, data: &billc::data::DataSet, dir: &Path) -> ExitCode {
+fn exit_status(report: &billc::run::RunReport, bad_lines: &[String], dir: &Path) -> ExitCode {
     if report.refused {
         eprintln!(
             "error: {} bad row{} in the data; no invoices were written (see {}/exceptions.csv)",
@@ -321,11 +325,11 @@ fn exit_status(report: &billc::run::RunReport, data: &billc::data::DataSet, dir:
             plural(report.bad_rows),
             dir.display()
         );
-        for b in data.bad_rows.iter().take(20) {
-            eprintln!("  {}:{}: {}: {}", b.file, b.line, b.kind.name(), b.reason);
+        for line in bad_lines.iter().take(20) {
+            eprintln!("  {line}");
         }
-        if data.bad_rows.len() > 20 {
-            eprintln!("  … and {} more", data.bad_rows.len() - 20);
+        if bad_lines.len() > 20 {
+            eprintln!("  … and {} more", bad_lines.len() - 20);
         }
         return ExitCode::from(1);
     }

@@ -75,9 +75,11 @@ pub fn write(out_dir: &Path, run: &RunOutput) -> io::Result<Written> {
     let dir = out_dir.join(run.period.to_string());
     fs::create_dir_all(&dir)?;
     let invoices = sorted_invoices(&run.invoices);
-    // The trace is by far the largest file: it is rendered while the other three are.
+    // The trace is by far the largest file (hundreds of MB for a large run): it is streamed to
+    // disk while the other three are rendered.
+    let trace_tmp = dir.join(format!(".{TRACE_JSON}.tmp"));
     let (trace, others) = rayon::join(
-        || render_trace_json(run.period, &invoices),
+        || stream_trace_json(&trace_tmp, run.period, &invoices),
         || -> io::Result<[String; 3]> {
             Ok([
                 render_invoices_json(run, &invoices)?,
@@ -86,21 +88,19 @@ pub fn write(out_dir: &Path, run: &RunOutput) -> io::Result<Written> {
             ])
         },
     );
+    trace?;
     let [json, csv, exceptions] = others?;
-    let files = [
-        (INVOICES_JSON, json),
-        (INVOICES_CSV, csv),
-        (EXCEPTIONS_CSV, exceptions),
-        (TRACE_JSON, trace?),
-    ];
-    let mut written = Vec::with_capacity(files.len());
-    for (name, text) in files {
+    let mut written = Vec::with_capacity(4);
+    for (name, text) in [(INVOICES_JSON, json), (INVOICES_CSV, csv), (EXCEPTIONS_CSV, exceptions)] {
         let path = dir.join(name);
         let tmp = dir.join(format!(".{name}.tmp"));
         fs::write(&tmp, text.as_bytes())?;
         fs::rename(&tmp, &path)?;
         written.push(path);
     }
+    let trace_path = dir.join(TRACE_JSON);
+    fs::rename(&trace_tmp, &trace_path)?;
+    written.push(trace_path);
     Ok(Written {
         dir,
         files: written,
@@ -411,6 +411,23 @@ struct TraceOut<'a> {
     period: String,
     billc: &'static str,
     invoices: &'a [&'a Invoice],
+}
+
+/// Writes `trace.json` to `path` as it is serialized (the same bytes as [`trace_json`]).
+fn stream_trace_json(path: &Path, period: YearMonth, invoices: &[&Invoice]) -> io::Result<()> {
+    use std::io::Write as _;
+    let mut w = io::BufWriter::with_capacity(1 << 20, fs::File::create(path)?);
+    serde_json::to_writer_pretty(
+        &mut w,
+        &TraceOut {
+            period: period.to_string(),
+            billc: env!("CARGO_PKG_VERSION"),
+            invoices,
+        },
+    )
+    .map_err(io::Error::other)?;
+    w.write_all(b"\n")?;
+    w.flush()
 }
 
 fn render_trace_json(period: YearMonth, invoices: &[&Invoice]) -> io::Result<String> {

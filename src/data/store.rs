@@ -2,9 +2,10 @@
 //! dimensions) group, dimension values interned per table, groups bucketed by (site, month).
 //!
 //! Sites are four digits (validated on input), so a bucket is `site × months + month offset` and the
-//! index is a plain vector: no hashing on lookup, no per-group heap allocation. The sizes of a group
-//! are fixed per table by [`TableName::columns`] (checked by a test), e.g. a timesheet group holds 2
-//! dimensions and 8 measures inline.
+//! index is a plain vector: no hashing on lookup, no per-group heap allocation. The number of
+//! dimensions of a group is fixed per table by [`TableName::columns`] (checked by a test); the
+//! measures of all groups of a table stay in the one vector they were summed in ([`Measures`]), so
+//! finishing a table copies no amounts.
 
 use crate::check::ty::TableName;
 use crate::eval::RowView;
@@ -16,12 +17,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Interned dimension values of a table.
 pub type Strings = Arc<Vec<Box<str>>>;
 
-/// One group: dimension ids, summed measures, first line, row count, file, and whether a rule used it.
+/// The summed measures of every group of a table, `width` per group.
+#[derive(Debug, Default)]
+pub struct MeasureStore {
+    pub values: Vec<Decimal>,
+    pub width: usize,
+}
+
+/// Shared measures of a table.
+pub type Measures = Arc<MeasureStore>;
+
+/// One group: dimension ids, where its measures are, first line, row count, file, and whether a
+/// rule used it.
 #[derive(Debug)]
-pub struct Grp<const D: usize, const M: usize> {
+pub struct Grp<const D: usize> {
     strings: Strings,
+    measures: Measures,
     dims: [u32; D],
-    measures: [Decimal; M],
+    /// Its row in `measures`.
+    row: u32,
     first_line: u32,
     count: u32,
     file: u16,
@@ -34,7 +48,7 @@ pub trait GroupInfo: RowView {
     fn file(&self) -> u16;
 }
 
-impl<const D: usize, const M: usize> RowView for Grp<D, M> {
+impl<const D: usize> RowView for Grp<D> {
     fn dim(&self, index: usize) -> &str {
         self.dims
             .get(index)
@@ -42,7 +56,14 @@ impl<const D: usize, const M: usize> RowView for Grp<D, M> {
             .map_or("", |s| s)
     }
     fn measure(&self, index: usize) -> Decimal {
-        self.measures.get(index).copied().unwrap_or_default()
+        if index >= self.measures.width {
+            return Decimal::ZERO;
+        }
+        self.measures
+            .values
+            .get(self.row as usize * self.measures.width + index)
+            .copied()
+            .unwrap_or_default()
     }
     fn first_line(&self) -> u32 {
         self.first_line
@@ -60,7 +81,7 @@ impl<const D: usize, const M: usize> RowView for Grp<D, M> {
     }
 }
 
-impl<const D: usize, const M: usize> GroupInfo for Grp<D, M> {
+impl<const D: usize> GroupInfo for Grp<D> {
     fn used(&self) -> bool {
         self.used.load(Ordering::Relaxed)
     }
@@ -69,11 +90,11 @@ impl<const D: usize, const M: usize> GroupInfo for Grp<D, M> {
     }
 }
 
-/// A group as the builder hands it over: dims already interned.
+/// A group as the builder hands it over: dims already interned, measures at `row` of the store.
 pub struct NewGroup<'a> {
     pub bucket: u32,
     pub dims: &'a [u32],
-    pub measures: &'a [Decimal],
+    pub row: u32,
     pub first_line: u32,
     pub count: u32,
     pub file: u16,
@@ -116,15 +137,15 @@ impl Buckets {
     }
 }
 
-/// A table of groups of fixed sizes, sorted by bucket then dimension values.
+/// A table of groups with `D` dimensions, sorted by bucket then dimension values.
 #[derive(Debug)]
-pub struct TableN<const D: usize, const M: usize> {
-    groups: Vec<Grp<D, M>>,
+pub struct TableN<const D: usize> {
+    groups: Vec<Grp<D>>,
     /// Per bucket: (first group, group count).
     index: Vec<(u32, u32)>,
 }
 
-impl<const D: usize, const M: usize> TableN<D, M> {
+impl<const D: usize> TableN<D> {
     fn new(buckets: Buckets, capacity: usize) -> Self {
         TableN {
             groups: Vec::with_capacity(capacity),
@@ -133,14 +154,10 @@ impl<const D: usize, const M: usize> TableN<D, M> {
     }
 
     /// Appends a group; groups must come in bucket order.
-    fn push(&mut self, strings: &Strings, g: &NewGroup<'_>) {
+    fn push(&mut self, strings: &Strings, measures: &Measures, g: &NewGroup<'_>) {
         let mut dims = [0u32; D];
         for (d, s) in dims.iter_mut().zip(g.dims) {
             *d = *s;
-        }
-        let mut measures = [Decimal::ZERO; M];
-        for (m, s) in measures.iter_mut().zip(g.measures) {
-            *m = *s;
         }
         let at = self.groups.len() as u32;
         if let Some(slot) = self.index.get_mut(g.bucket as usize) {
@@ -151,8 +168,9 @@ impl<const D: usize, const M: usize> TableN<D, M> {
         }
         self.groups.push(Grp {
             strings: strings.clone(),
+            measures: measures.clone(),
             dims,
-            measures,
+            row: g.row,
             first_line: g.first_line,
             count: g.count,
             file: g.file,
@@ -160,7 +178,7 @@ impl<const D: usize, const M: usize> TableN<D, M> {
         });
     }
 
-    fn slice(&self, bucket: u32) -> &[Grp<D, M>] {
+    fn slice(&self, bucket: u32) -> &[Grp<D>] {
         match self.index.get(bucket as usize) {
             Some(&(start, len)) if len > 0 => self
                 .groups
@@ -184,10 +202,10 @@ impl<const D: usize, const M: usize> TableN<D, M> {
 pub enum Table {
     #[default]
     Empty,
-    Revenue(TableN<5, 4>),
-    Statistics(TableN<1, 1>),
-    Gl(TableN<2, 1>),
-    Timesheets(TableN<2, 8>),
+    Revenue(TableN<5>),
+    Statistics(TableN<1>),
+    Gl(TableN<2>),
+    Timesheets(TableN<2>),
 }
 
 /// Dimension and measure counts of a table (from its columns).
@@ -207,19 +225,19 @@ impl Table {
         }
     }
 
-    pub fn push(&mut self, strings: &Strings, g: &NewGroup<'_>) {
+    pub fn push(&mut self, strings: &Strings, measures: &Measures, g: &NewGroup<'_>) {
         match self {
             Table::Empty => {}
-            Table::Revenue(t) => t.push(strings, g),
-            Table::Statistics(t) => t.push(strings, g),
-            Table::Gl(t) => t.push(strings, g),
-            Table::Timesheets(t) => t.push(strings, g),
+            Table::Revenue(t) => t.push(strings, measures, g),
+            Table::Statistics(t) => t.push(strings, measures, g),
+            Table::Gl(t) => t.push(strings, measures, g),
+            Table::Timesheets(t) => t.push(strings, measures, g),
         }
     }
 
     /// The groups of a bucket.
     pub fn rows(&self, bucket: u32) -> Vec<&dyn GroupInfo> {
-        fn all<const D: usize, const M: usize>(t: &TableN<D, M>, b: u32) -> Vec<&dyn GroupInfo> {
+        fn all<const D: usize>(t: &TableN<D>, b: u32) -> Vec<&dyn GroupInfo> {
             t.slice(b).iter().map(|g| g as &dyn GroupInfo).collect()
         }
         match self {

@@ -7,7 +7,7 @@
 
 use super::csvio::{self, Chunk, Record, Records};
 use super::parse::{self, DecimalError};
-use super::store::{self, Buckets, NewGroup, Strings, Table};
+use super::store::{self, Buckets, MeasureStore, Measures, NewGroup, Strings, Table};
 use super::{LoadError, Site, Source};
 use crate::check::ty::{ColumnTy, TableName};
 use crate::eval::{AdhocItem, money};
@@ -587,7 +587,6 @@ impl FactBuilder {
             };
             order.push((bucket, key.get(KEY_DIMS..).unwrap_or_default(), i as u32));
         }
-        let (accs, measures) = (&agg.accs, &agg.measures);
         order.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         let mut ids: FxHashMap<&[u8], u32> = FxHashMap::default();
         // The files come first (a group's `file` is its index here), then the dimension values.
@@ -602,17 +601,28 @@ impl FactBuilder {
                 dim_ids.push(id);
             }
         }
+        let rows: Vec<(u32, u32)> = order.iter().map(|(bucket, _, i)| (*bucket, *i)).collect();
+        drop(order);
+        drop(ids);
+        // The keys and the hash table are no longer needed: free them before the groups are built,
+        // and hand the summed measures over as they are.
+        let accs = std::mem::take(&mut agg.accs);
+        let measures: Measures = Arc::new(MeasureStore {
+            values: std::mem::take(&mut agg.measures),
+            width: n,
+        });
+        drop(agg);
         let strings: Strings = Arc::new(strings);
-        let mut table = Table::new(self.table, buckets, order.len());
-        for (k, (bucket, _, i)) in order.iter().enumerate() {
+        let mut table = Table::new(self.table, buckets, rows.len());
+        for (k, (bucket, i)) in rows.iter().enumerate() {
             let Some(acc) = accs.get(*i as usize) else { continue };
-            let start = *i as usize * n;
             table.push(
                 &strings,
+                &measures,
                 &NewGroup {
                     bucket: *bucket,
                     dims: dim_ids.get(k * ndims..(k + 1) * ndims).unwrap_or_default(),
-                    measures: measures.get(start..start + n).unwrap_or_default(),
+                    row: *i,
                     first_line: line32(acc.first_line),
                     count: acc.count,
                     file: acc.file,
