@@ -248,12 +248,13 @@ pub fn compile(contract: &CheckedContract, file: &str, sources: Arc<SourceIndex>
 }
 
 impl Compiler<'_> {
-    fn new_slot(&mut self, name: String, kind: SlotKind, expr: &Expr, env: EnvId, span: Span) -> SlotId {
+    /// A slot for a let or line; its expression is shared with the checked component, not copied.
+    fn new_slot(&mut self, name: String, kind: SlotKind, expr: &Arc<Expr>, env: EnvId, span: Span) -> SlotId {
         let id = SlotId::try_from(self.slots.len()).unwrap_or(SlotId::MAX);
         self.slots.push(Slot {
             name,
             kind,
-            expr: Arc::new(expr.clone()),
+            expr: expr.clone(),
             env,
             span,
         });
@@ -360,9 +361,9 @@ impl Compiler<'_> {
                     self.lines.push((
                         LinePlan {
                             slot,
-                            title: Arc::new(def.title.clone()),
-                            gl: def.gl.clone().map(Arc::new),
-                            desc: def.desc.clone().map(Arc::new),
+                            title: def.title.clone(),
+                            gl: def.gl.clone(),
+                            desc: def.desc.clone(),
                             group,
                             tags: def.tags.clone(),
                             order,
@@ -378,8 +379,8 @@ impl Compiler<'_> {
                     message,
                     span,
                 } => self.checks.push(CheckPlan {
-                    cond: Arc::new(cond.clone()),
-                    message: Arc::new(message.clone()),
+                    cond: cond.clone(),
+                    message: message.clone(),
                     kind: *kind,
                     env,
                     span: *span,
@@ -418,7 +419,7 @@ impl Compiler<'_> {
                     let mut bindings = Vec::new();
                     for (param, arg) in component.params.iter().zip(args) {
                         bindings.push(match arg {
-                            Some(a) => Binding::Arg(Arc::new(a.clone()), env),
+                            Some(a) => Binding::Arg(a.clone(), env),
                             None => Binding::Value(param.default.clone().unwrap_or(Value::Bool(false))),
                         });
                     }

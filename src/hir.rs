@@ -149,13 +149,14 @@ pub struct LineDef {
     /// The `BodyRef` index of this line (every line has one, named or not).
     pub index: u32,
     pub name: Option<String>,
-    pub title: Expr,
-    pub gl: Option<Expr>,
+    pub title: Arc<Expr>,
+    pub gl: Option<Arc<Expr>>,
     pub group: Option<Expr>,
     pub tags: Vec<String>,
     pub order: Option<Expr>,
-    pub desc: Option<Expr>,
-    pub amount: Expr,
+    pub desc: Option<Arc<Expr>>,
+    /// Shared (not copied) by every plan that instantiates this line's component.
+    pub amount: Arc<Expr>,
     pub span: Span,
 }
 
@@ -168,14 +169,15 @@ pub enum Stmt {
     Let {
         index: u32,
         name: String,
-        value: Expr,
+        /// Shared (not copied) by every plan that instantiates this let's component.
+        value: Arc<Expr>,
         span: Span,
     },
     Line(LineDef),
     Check {
-        cond: Expr,
+        cond: Arc<Expr>,
         kind: CheckKind,
-        message: Expr,
+        message: Arc<Expr>,
         span: Span,
     },
     If {
@@ -192,7 +194,7 @@ pub enum Stmt {
         component: Arc<ComponentDef>,
         name: String,
         /// One per component parameter: the argument given, or `None` for the default.
-        args: Vec<Option<Expr>>,
+        args: Vec<Option<Arc<Expr>>>,
         span: Span,
     },
 }

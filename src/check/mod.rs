@@ -657,7 +657,7 @@ impl<'a> Checker<'a> {
                         out.push(Stmt::Let {
                             index: u32::try_from(index).unwrap_or(u32::MAX),
                             name: l.name.name.clone(),
-                            value,
+                            value: Arc::new(value),
                             span: l.span,
                         });
                     }
@@ -673,9 +673,9 @@ impl<'a> Checker<'a> {
                     let message = self.expr(&c.message, cx);
                     self.expect_ty(&message, &Ty::Text);
                     out.push(Stmt::Check {
-                        cond,
+                        cond: Arc::new(cond),
                         kind: c.kind,
-                        message,
+                        message: Arc::new(message),
                         span: c.span,
                     });
                 }
@@ -937,13 +937,13 @@ impl<'a> Checker<'a> {
         hir::LineDef {
             index: u32::try_from(index).unwrap_or(u32::MAX),
             name: l.name.as_ref().map(|n| n.name.clone()),
-            title,
-            gl,
+            title: Arc::new(title),
+            gl: gl.map(Arc::new),
             group,
             tags: l.tags.iter().map(|t| t.name.clone()).collect(),
             order,
-            desc,
-            amount,
+            desc: desc.map(Arc::new),
+            amount: Arc::new(amount),
             span: l.span,
         }
     }
@@ -1066,7 +1066,7 @@ impl<'a> Checker<'a> {
         Some(Stmt::Instance {
             name: alias.map_or_else(|| def.name.clone(), |a| a.name.clone()),
             component: def,
-            args: slots,
+            args: slots.into_iter().map(|a| a.map(Arc::new)).collect(),
             span,
         })
     }
