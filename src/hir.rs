@@ -161,10 +161,6 @@ pub struct LineDef {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "statements are few; boxing would only add indirection"
-)]
 pub enum Stmt {
     Let {
         index: u32,
