@@ -338,6 +338,20 @@ impl<'p> Machine<'p> {
         }
     }
 
+    /// Records a trace node for a builtin's result (when tracing), with the facts it computed.
+    fn note(&mut self, cx: &Cx<'p>, label: &str, result: &Value, span: Span, facts: Vec<Fact>) {
+        if cx.tracing {
+            let node = TraceNode {
+                label: label.into(),
+                value: result.display(),
+                source: self.loc(span),
+                facts,
+                inputs: Vec::new(),
+            };
+            self.record(cx, node);
+        }
+    }
+
     fn loc(&self, span: Span) -> Option<crate::invoice::SourceLoc> {
         self.plan.and_then(|p| p.sources.loc(span))
     }
@@ -1062,16 +1076,7 @@ impl<'p> Machine<'p> {
                     Some(t) => t,
                     None => zero_like(&value_expr.ty),
                 };
-                if cx.tracing {
-                    let node = TraceNode {
-                        label: "prior".into(),
-                        value: result.display(),
-                        source: self.loc(span),
-                        facts,
-                        inputs: Vec::new(),
-                    };
-                    self.record(cx, node);
-                }
+                self.note(cx, "prior", &result, span, facts);
                 Ok(result)
             }
             Builtin::At => {
@@ -1120,16 +1125,7 @@ impl<'p> Machine<'p> {
                     });
                 }
                 let result = total.unwrap_or_else(|| zero_like(&value_expr.ty));
-                if cx.tracing {
-                    let node = TraceNode {
-                        label: "across".into(),
-                        value: result.display(),
-                        source: self.loc(span),
-                        facts,
-                        inputs: Vec::new(),
-                    };
-                    self.record(cx, node);
-                }
+                self.note(cx, "across", &result, span, facts);
                 Ok(result)
             }
             Builtin::Escalate => self.escalate(args, scope, cx, span),
