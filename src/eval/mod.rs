@@ -251,6 +251,19 @@ struct Cx<'p> {
     tracing: bool,
 }
 
+impl<'p> Cx<'p> {
+    /// The same site in another month, outside any row and untraced (window months, escalation
+    /// steps, `at`): the one way rules look at a month other than their own.
+    fn in_month(&self, month: YearMonth) -> Cx<'p> {
+        Cx {
+            month,
+            tracing: false,
+            row: None,
+            ..self.clone()
+        }
+    }
+}
+
 type MemoKey = (SlotId, i64, Arc<str>);
 
 /// Rows chosen by a query: the table, the column read, the rows, and the filters (for traces).
@@ -978,12 +991,7 @@ impl<'p> Machine<'p> {
                 let mut prior_facts = Vec::new();
                 if b == Builtin::Tiered {
                     for m in self.window_months(&window, cx, span)? {
-                        let mcx = Cx {
-                            month: m,
-                            tracing: false,
-                            row: None,
-                            ..cx.clone()
-                        };
+                        let mcx = cx.in_month(m);
                         let v = self.eval(amount_expr, scope, &mcx)?.decimal().unwrap_or_default();
                         prior_facts.push(Fact {
                             name: format!("base {m}"),
@@ -1056,12 +1064,7 @@ impl<'p> Machine<'p> {
                     value: window.clone(),
                 }];
                 for m in self.window_months(&window, cx, span)? {
-                    let mcx = Cx {
-                        month: m,
-                        tracing: false,
-                        row: None,
-                        ..cx.clone()
-                    };
+                    let mcx = cx.in_month(m);
                     let v = self.eval(value_expr, scope, &mcx)?;
                     facts.push(Fact {
                         name: m.to_string(),
@@ -1086,12 +1089,7 @@ impl<'p> Machine<'p> {
                 let Some(Some(value_expr)) = args.first() else {
                     return Err(EvalError::new(EvalErrorKind::Invalid("missing value".into()), span));
                 };
-                let mcx = Cx {
-                    month: m,
-                    tracing: false,
-                    row: None,
-                    ..cx.clone()
-                };
+                let mcx = cx.in_month(m);
                 self.eval(value_expr, scope, &mcx)
             }
             Builtin::Across => {
@@ -1372,12 +1370,7 @@ impl<'p> Machine<'p> {
             value: base.display(),
         }];
         for d in dates {
-            let step_cx = Cx {
-                month: YearMonth::of(d),
-                tracing: false,
-                row: None,
-                ..cx.clone()
-            };
+            let step_cx = cx.in_month(YearMonth::of(d));
             let cur = current.decimal().unwrap_or_default();
             let next = if let Some(rate) = self.arg(args, 1, scope, &step_cx)? {
                 let mut r = rate.decimal().unwrap_or_default();

@@ -371,20 +371,12 @@ impl Lower {
         Some(match rule {
             Rule::use_decl => Item::Use(self.ident(inner.next()?)),
             Rule::const_decl => {
-                let name = self.ident(inner.next()?);
-                let mut next = inner.next()?;
-                let ty = if next.as_rule() == Rule::type_expr {
-                    let ty = self.type_expr(next);
-                    next = inner.next()?;
-                    Some(ty)
-                } else {
-                    None
-                };
+                let (name, ty, value) = self.binding(&mut inner)?;
                 Item::Const(Const {
                     doc,
                     name,
                     ty,
-                    value: self.expr(next),
+                    value,
                     span,
                 })
             }
@@ -524,6 +516,23 @@ impl Lower {
             .collect()
     }
 
+    /// `name [: type] = value`, shared by `const` and `let`.
+    fn binding<'i>(
+        &mut self,
+        inner: &mut impl Iterator<Item = Pair<'i, Rule>>,
+    ) -> Option<(Ident, Option<TypeExpr>, Expr)> {
+        let name = self.ident(inner.next()?);
+        let mut next = inner.next()?;
+        let ty = if next.as_rule() == Rule::type_expr {
+            let ty = self.type_expr(next);
+            next = inner.next()?;
+            Some(ty)
+        } else {
+            None
+        };
+        Some((name, ty, self.expr(next)))
+    }
+
     fn type_expr(&mut self, pair: Pair<'_, Rule>) -> TypeExpr {
         let span = self.span(&pair);
         let mut name = Ident {
@@ -572,20 +581,12 @@ impl Lower {
         let mut inner = inner.filter(|p| !is_keyword(p.as_rule()));
         Some(match rule {
             Rule::let_stmt => {
-                let name = self.ident(inner.next()?);
-                let mut next = inner.next()?;
-                let ty = if next.as_rule() == Rule::type_expr {
-                    let ty = self.type_expr(next);
-                    next = inner.next()?;
-                    Some(ty)
-                } else {
-                    None
-                };
+                let (name, ty, value) = self.binding(&mut inner)?;
                 Stmt::Let(Let {
                     doc,
                     name,
                     ty,
-                    value: self.expr(next),
+                    value,
                     span,
                 })
             }
