@@ -68,6 +68,7 @@ fn load(dir: &Path) -> data::DataSet {
         LoadOptions {
             period: PERIOD,
             history: 11,
+            demand: None,
         },
     )
     .expect("load")

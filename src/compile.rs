@@ -82,17 +82,31 @@ pub struct CheckPlan {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct SourceIndex {
     pub files: Vec<(Arc<str>, Arc<str>)>,
+    /// Byte offsets where each file's lines start, computed on first use (traces ask for the line
+    /// of every value they record: a binary search, not a scan from the start of the file).
+    line_starts: Vec<std::sync::OnceLock<Vec<u32>>>,
 }
 
 impl SourceIndex {
+    pub fn new(files: Vec<(Arc<str>, Arc<str>)>) -> SourceIndex {
+        SourceIndex {
+            line_starts: files.iter().map(|_| std::sync::OnceLock::new()).collect(),
+            files,
+        }
+    }
+
     /// The location of a span, with the first line of its text.
     pub fn loc(&self, span: Span) -> Option<crate::invoice::SourceLoc> {
         let (path, text) = self.files.get(span.file.0 as usize)?;
-        // Called for every traced value of every contract: count line breaks with memchr.
+        let starts = self.line_starts.get(span.file.0 as usize)?.get_or_init(|| {
+            std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|k| u32::try_from(k + 1).unwrap_or(u32::MAX)))
+                .collect()
+        });
         let offset = (span.start as usize).min(text.len());
-        let before = text.as_bytes().get(..offset).unwrap_or_default();
-        let line = u32::try_from(memchr::memchr_iter(b'\n', before).count() + 1).unwrap_or(u32::MAX);
-        let line_start = memchr::memrchr(b'\n', before).map_or(0, |k| k + 1);
+        let index = starts.partition_point(|&s| s as usize <= offset).max(1);
+        let line = u32::try_from(index).unwrap_or(u32::MAX);
+        let line_start = starts.get(index - 1).map_or(0, |&s| s as usize);
         let column = text
             .get(line_start..offset)
             .map_or(0, |l| l.chars().count())

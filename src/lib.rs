@@ -9,6 +9,7 @@ pub mod check;
 pub mod compile;
 pub mod data;
 pub mod db;
+pub mod demand;
 pub mod diag;
 pub mod eval;
 pub mod explain;

@@ -250,11 +250,15 @@ fn run(args: &RunArgs) -> ExitCode {
     // Plans are owned data; the compiler's caches are not needed to bill.
     drop(session);
     let t_compiled = started.elapsed();
+    // Only the rows the contracts can read are parsed: the period's, and earlier months' for the
+    // sites whose windows reach them.
+    let demand = billc::demand::Demand::of_plans(plans.iter().map(|p| &**p), period, args.history);
     let data = match billc::data::load(
         &args.data,
         billc::data::LoadOptions {
             period,
             history: args.history,
+            demand: Some(&demand),
         },
     ) {
         Ok(d) => d,
@@ -365,19 +369,18 @@ fn write_refused(dir: &Path, report: &billc::run::RunReport) -> std::io::Result<
     )
 }
 
-/// SHA-256 over the contract sources (path, text), sorted by path.
+/// BLAKE3 over the contract sources (path, text), sorted by path: `blake3:<hex>`.
 fn digest_sources(sources: &[(String, String)]) -> String {
-    use sha2::{Digest, Sha256};
     let mut sorted: Vec<&(String, String)> = sources.iter().collect();
     sorted.sort();
-    let mut h = Sha256::new();
+    let mut h = blake3::Hasher::new();
     for (path, text) in sorted {
         h.update(path.as_bytes());
-        h.update([0]);
+        h.update(&[0]);
         h.update(text.as_bytes());
-        h.update([0]);
+        h.update(&[0]);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    format!("blake3:{}", h.finalize().to_hex())
 }
 
 /// Runs `work` while a progress bar on stderr shows `done` of `total` (only on a terminal).

@@ -134,11 +134,7 @@ impl Session {
 
     fn index(&self) -> Arc<SourceIndex> {
         self.index
-            .get_or_init(|| {
-                Arc::new(SourceIndex {
-                    files: self.texts.clone(),
-                })
-            })
+            .get_or_init(|| Arc::new(SourceIndex::new(self.texts.clone())))
             .clone()
     }
 

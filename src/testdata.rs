@@ -185,7 +185,7 @@ impl DataView for MemData {
     fn adhoc(&self, site: &str, month: YearMonth) -> Vec<AdhocItem> {
         self.adhoc.get(&(site.to_string(), month)).cloned().unwrap_or_default()
     }
-    fn has_month(&self, _month: YearMonth) -> bool {
+    fn covers(&self, _table: TableName, _site: &str, _month: YearMonth) -> bool {
         true
     }
 }

@@ -19,8 +19,8 @@ fn run() -> RunOutput {
     quoted.lines[0].title = "Valet, \"Premium\" Attendant".into();
     RunOutput {
         period: YearMonth::parse("2025-03").unwrap(),
-        contracts_digest: "sha256:c0ffee".into(),
-        data_digest: "sha256:d474".into(),
+        contracts_digest: "blake3:c0ffee".into(),
+        data_digest: "blake3:d474".into(),
         invoices: vec![management_agreement(), revenue_share(), quoted],
         exceptions: vec![
             Exception {

@@ -168,6 +168,7 @@ fn report(dir: &Path) -> String {
         LoadOptions {
             period: ym("2025-06"),
             history: 11,
+            demand: None,
         },
     ) {
         Ok(set) => set
@@ -391,7 +392,15 @@ fn output_is_byte_identical_whatever_the_threads() {
 fn every_input_row_is_accounted_for() {
     let g = generated(25);
     let period = ym("2025-06");
-    let set = data::load(&g.path().join("data"), LoadOptions { period, history: 11 }).unwrap();
+    let set = data::load(
+        &g.path().join("data"),
+        LoadOptions {
+            period,
+            history: 11,
+            demand: None,
+        },
+    )
+    .unwrap();
     let out = tempfile::tempdir().unwrap();
     run_generated(g.path(), out.path(), "2");
     let inputs = read(&out.path().join("2025-06/inputs.csv"));

@@ -26,6 +26,7 @@ mod store;
 mod tables;
 
 use crate::check::ty::TableName;
+use crate::demand::{Demand, FACT_TABLES, table_slot};
 use crate::eval::{AdhocItem, DataView, RowView};
 use crate::time::YearMonth;
 use chrono::NaiveDate;
@@ -39,12 +40,14 @@ use store::{Buckets, GroupInfo, Table};
 pub use tables::{BadKind, BadRow};
 
 /// What to load.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LoadOptions {
+#[derive(Clone, Copy, Debug)]
+pub struct LoadOptions<'d> {
     /// The service month of the run.
     pub period: YearMonth,
-    /// How many months before the period to read for accumulation windows.
+    /// How many months before the period may be read for accumulation windows.
     pub history: u32,
+    /// Which sites read how many of those months, per table (`None`: every site all of them).
+    pub demand: Option<&'d Demand>,
 }
 
 /// Why the data directory cannot be used at all.
@@ -114,7 +117,8 @@ pub struct FileAccount {
     pub other_months: u64,
     /// Rows some contract used.
     pub used: u64,
-    /// Rows of earlier months read for windows that no contract needed.
+    /// Rows of earlier months that no contract needed: read for a window and not used, or not read
+    /// at all because no contract's window reaches them (only their site and date are checked).
     pub history: u64,
     /// Rows of the period that no contract used (each listed in `exceptions.csv`).
     pub unmatched: u64,
@@ -158,10 +162,12 @@ pub struct DataSet {
     files: Vec<FileAccount>,
     /// Rows of the small files by category (index into `files`).
     small: Vec<SmallRows>,
-    /// SHA-256 over the digests of the files read, in order, with their names.
+    /// BLAKE3 over the digests of the files read, in order, with their names (`blake3:<hex>`).
     pub digest: String,
     /// Month folders skipped because they are outside the months read.
     pub skipped_folders: Vec<String>,
+    /// The earlier months read, per table and site.
+    demand: Demand,
 }
 
 /// Per-row facts of the small files needed to account for them after the run.
@@ -170,22 +176,6 @@ struct SmallRows {
     file: usize,
     /// (site, month) of each good row; month `None` for reference rows.
     keys: Vec<(String, Option<YearMonth>)>,
-}
-
-const FACT_TABLES: [TableName; 4] = [
-    TableName::Revenue,
-    TableName::Statistics,
-    TableName::Gl,
-    TableName::Timesheets,
-];
-
-fn table_slot(t: TableName) -> usize {
-    match t {
-        TableName::Revenue => 0,
-        TableName::Statistics => 1,
-        TableName::Gl => 2,
-        TableName::Timesheets => 3,
-    }
 }
 
 /// The files of one kind: the top-level file and the month folders' files within the months read.
@@ -222,8 +212,12 @@ pub(crate) struct Source {
 }
 
 /// Loads the data directory for a run.
-pub fn load(dir: &Path, options: LoadOptions) -> Result<DataSet, LoadError> {
+pub fn load(dir: &Path, options: LoadOptions<'_>) -> Result<DataSet, LoadError> {
     let period = options.period;
+    let demand = match options.demand {
+        Some(d) => d.clone(),
+        None => Demand::everything(options.history),
+    };
     let first_month = period.plus(-i64::from(options.history)).unwrap_or(period);
     let months: BTreeSet<YearMonth> = first_month.through(period).collect();
     let entries = std::fs::read_dir(dir).map_err(|e| LoadError::NoDirectory(dir.to_path_buf(), e.to_string()))?;
@@ -262,6 +256,7 @@ pub fn load(dir: &Path, options: LoadOptions) -> Result<DataSet, LoadError> {
         small: Vec::new(),
         digest: String::new(),
         skipped_folders,
+        demand: Demand::everything(0),
     };
     let mut digests = Vec::new();
     let window = tables::Window {
@@ -282,7 +277,8 @@ pub fn load(dir: &Path, options: LoadOptions) -> Result<DataSet, LoadError> {
                 let mut builder = tables::FactBuilder::new(t);
                 for source in &sources {
                     let file_index = set.files.len() + builder.files_read();
-                    let outcome = builder.read(source, file_index, window, &shadowed)?;
+                    let needs = tables::Needs { back: demand.table(t) };
+                    let outcome = builder.read(source, file_index, window, needs, &shadowed)?;
                     builder.record(source.rel.clone(), outcome);
                 }
                 Ok(Some((t, builder)))
@@ -303,6 +299,7 @@ pub fn load(dir: &Path, options: LoadOptions) -> Result<DataSet, LoadError> {
                     rows: outcome.rows,
                     bad: outcome.bad,
                     other_months: outcome.other_months,
+                    history: outcome.not_needed,
                     bytes: outcome.bytes,
                     ..FileAccount::default()
                 });
@@ -330,18 +327,18 @@ pub fn load(dir: &Path, options: LoadOptions) -> Result<DataSet, LoadError> {
             set.small.push(SmallRows { file: file_index, keys });
         }
     }
+    set.demand = demand;
     set.bad_rows
         .sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
     set.digest = {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
+        let mut h = blake3::Hasher::new();
         for (rel, d) in &digests {
             h.update(rel.as_bytes());
-            h.update([0]);
+            h.update(&[0]);
             h.update(d.as_bytes());
-            h.update([b'\n']);
+            h.update(b"\n");
         }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        format!("blake3:{}", h.finalize().to_hex())
     };
     Ok(set)
 }
@@ -563,7 +560,11 @@ impl DataView for DataSet {
     fn adhoc(&self, site: &str, month: YearMonth) -> Vec<AdhocItem> {
         self.adhoc.get(&(site.to_string(), month)).cloned().unwrap_or_default()
     }
-    fn has_month(&self, month: YearMonth) -> bool {
-        month >= self.first_month && month <= self.period
+    fn covers(&self, table: TableName, site: &str, month: YearMonth) -> bool {
+        let back = self.period.months_since(month);
+        let within = month >= self.first_month && back >= 0;
+        within
+            && (back == 0
+                || parse::site_number(site.as_bytes()).is_some_and(|n| i64::from(self.demand.back(table, n)) >= back))
     }
 }

@@ -108,6 +108,37 @@ pub fn date(bytes: &[u8]) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
 }
 
+/// The month of a `YYYY-MM-DD` date, when it is a real calendar date (the same dates as [`date`]
+/// accepts, without building one).
+pub fn date_month(bytes: &[u8]) -> Option<YearMonth> {
+    if bytes.len() != 10 || bytes.get(4) != Some(&b'-') || bytes.get(7) != Some(&b'-') {
+        return None;
+    }
+    let year = i32::try_from(digits(bytes.get(0..4)?)?).ok()?;
+    let month = digits(bytes.get(5..7)?)?;
+    let day = digits(bytes.get(8..10)?)?;
+    let m = YearMonth { year, month };
+    ((1..=12).contains(&month) && day >= 1 && day <= m.days()).then_some(m)
+}
+
+/// The number of a well-formed site ("0238" → 238).
+pub fn site_number(bytes: &[u8]) -> Option<usize> {
+    is_site(bytes).then(|| bytes.iter().fold(0usize, |acc, d| acc * 10 + usize::from(d - b'0')))
+}
+
+/// `a + b` exactly: the mantissas are aligned to the larger scale and added as 128-bit integers.
+/// `None` when the sum does not fit a decimal's 96-bit mantissa (never rounded to fit).
+pub fn exact_add(a: Decimal, b: Decimal) -> Option<Decimal> {
+    let (sa, sb) = (a.scale(), b.scale());
+    let (ma, mb) = (a.mantissa(), b.mantissa());
+    let (m, scale) = match sa.cmp(&sb) {
+        std::cmp::Ordering::Equal => (ma.checked_add(mb)?, sa),
+        std::cmp::Ordering::Greater => (ma.checked_add(mb.checked_mul(10i128.checked_pow(sa - sb)?)?)?, sa),
+        std::cmp::Ordering::Less => (ma.checked_mul(10i128.checked_pow(sb - sa)?)?.checked_add(mb)?, sb),
+    };
+    Decimal::try_from_i128_with_scale(m, scale).ok()
+}
+
 /// Parses `YYYY-MM`.
 pub fn period(bytes: &[u8]) -> Option<YearMonth> {
     if bytes.len() != 7 || bytes.get(4) != Some(&b'-') {
@@ -177,11 +208,33 @@ mod tests {
     }
 
     #[test]
+    fn exact_sums_never_round() {
+        let add = |a: &str, b: &str| {
+            exact_add(Decimal::from_str(a).unwrap(), Decimal::from_str(b).unwrap()).map(|d| d.to_string())
+        };
+        assert_eq!(add("1.10", "2.205"), Some("3.305".into()));
+        assert_eq!(add("-0.01", "0.01"), Some("0.00".into()));
+        assert_eq!(
+            add("79228162514264337593543950335", "0"),
+            Some("79228162514264337593543950335".into())
+        );
+        assert_eq!(add("79228162514264337593543950335", "1"), None);
+        // Decimal's own addition would round this to fit; an exact sum refuses.
+        assert_eq!(add("7922816251426433759354395033.5", "0.05"), None);
+    }
+
+    #[test]
     fn dates_and_periods() {
         assert_eq!(date(b"2025-06-30"), NaiveDate::from_ymd_opt(2025, 6, 30));
         assert_eq!(date(b"2025-02-30"), None);
         assert_eq!(date(b"2025-6-30"), None);
         assert_eq!(date(b"2025/06/30"), None);
+        assert_eq!(date_month(b"2024-02-29"), Some(YearMonth { year: 2024, month: 2 }));
+        assert_eq!(date_month(b"2025-02-29"), None);
+        assert_eq!(date_month(b"2025-06-00"), None);
+        assert_eq!(date_month(b"2025-13-01"), None);
+        assert_eq!(site_number(b"0238"), Some(238));
+        assert_eq!(site_number(b"23a8"), None);
         assert_eq!(period(b"2025-06"), Some(YearMonth { year: 2025, month: 6 }));
         assert_eq!(period(b"2025-13"), None);
         assert_eq!(period(b"2025-6"), None);

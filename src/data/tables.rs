@@ -131,6 +131,22 @@ impl Window {
     }
 }
 
+/// Which rows of a fact table the contracts need: every row of the period, and of each earlier
+/// month only for the sites whose rules read that far back ([`crate::demand::Demand`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Needs<'a> {
+    /// Earlier months needed, by site number.
+    pub back: &'a [u16],
+}
+
+impl Needs<'_> {
+    /// Whether a row of site number `site` and `month` (within the window) is needed.
+    fn needs(self, window: Window, site: usize, month: YearMonth) -> bool {
+        let back = window.last.months_since(month);
+        back <= 0 || self.back.get(site).is_some_and(|b| i64::from(*b) >= back)
+    }
+}
+
 /// A field value quoted in a message (shortened when long).
 fn shown(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
@@ -224,6 +240,8 @@ struct Agg {
     bad: Vec<BadRow>,
     rows: u64,
     other_months: u64,
+    /// Rows of earlier months that no contract reads (counted, not parsed).
+    not_needed: u64,
 }
 
 fn hash_key(key: &[u8]) -> u64 {
@@ -301,6 +319,7 @@ impl Agg {
     fn merge(&mut self, mut other: Agg, n: usize, unique: bool, files: &[String], table: TableName) {
         self.rows += other.rows;
         self.other_months += other.other_months;
+        self.not_needed += other.not_needed;
         self.bad.append(&mut other.bad);
         for (i, acc) in other.accs.iter().enumerate() {
             let key = other.key(acc);
@@ -326,7 +345,7 @@ impl Agg {
         let slot = self.measures.get_mut(start..start + n).ok_or(AddError::Overflow)?;
         let mut sums = [Decimal::ZERO; 16];
         for ((s, a), b) in sums.iter_mut().zip(slot.iter()).zip(values) {
-            *s = a.checked_add(*b).ok_or(AddError::Overflow)?;
+            *s = parse::exact_add(*a, *b).ok_or(AddError::Overflow)?;
         }
         slot.copy_from_slice(sums.get(..n).unwrap_or_default());
         if let Some(mine) = self.accs.get_mut(j as usize) {
@@ -386,6 +405,8 @@ pub struct FileOutcome {
     pub rows: u64,
     pub bad: u64,
     pub other_months: u64,
+    /// Rows of earlier months that no contract reads.
+    pub not_needed: u64,
     pub bytes: u64,
 }
 
@@ -516,6 +537,7 @@ impl FactBuilder {
         source: &Source,
         file_index: usize,
         window: Window,
+        needs: Needs<'_>,
         shadowed: &BTreeSet<YearMonth>,
     ) -> Result<FileOutcome, LoadError> {
         let table = self.table;
@@ -539,7 +561,12 @@ impl FactBuilder {
             f.clone_from(&source.rel);
         }
         let unique = table == TableName::Gl;
-        let before = (self.agg.rows, self.agg.bad.len(), self.agg.other_months);
+        let before = (
+            self.agg.rows,
+            self.agg.bad.len(),
+            self.agg.other_months,
+            self.agg.not_needed,
+        );
         let n = shape.n_measures;
         let files = self.files.clone();
         let agg = &mut self.agg;
@@ -556,7 +583,18 @@ impl FactBuilder {
                     Err(String::new())
                 }
             },
-            |chunk| parse_fact_chunk(chunk, cols_cell.get(), &shape, source, file, window, shadowed, unique),
+            |chunk| {
+                let cx = ChunkCx {
+                    shape: &shape,
+                    source,
+                    file,
+                    window,
+                    needs,
+                    shadowed,
+                    unique,
+                };
+                parse_fact_chunk(chunk, cols_cell.get(), &cx)
+            },
             |block| agg.merge(block, n, unique, &files, table),
         )
         .map_err(|e| csv_error(source, e))?;
@@ -569,6 +607,7 @@ impl FactBuilder {
             rows: self.agg.rows - before.0,
             bad: (self.agg.bad.len() - before.1) as u64,
             other_months: self.agg.other_months - before.2,
+            not_needed: self.agg.not_needed - before.3,
             bytes: read.bytes,
         })
     }
@@ -692,98 +731,195 @@ fn file_name(source: &Source) -> String {
         .unwrap_or_default()
 }
 
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the per-block closure's context, passed flat to keep the hot loop free of indirection"
-)]
-fn parse_fact_chunk(
-    chunk: &Chunk,
-    columns: Option<&Columns>,
-    shape: &RowShape,
-    source: &Source,
+/// What parsing a block needs besides the bytes: the file, the months and sites read, the table.
+struct ChunkCx<'a> {
+    shape: &'a RowShape,
+    source: &'a Source,
     file: u16,
     window: Window,
-    shadowed: &BTreeSet<YearMonth>,
+    needs: Needs<'a>,
+    shadowed: &'a BTreeSet<YearMonth>,
     unique: bool,
-) -> Agg {
-    let mut agg = Agg::with_capacity(4096);
+}
+
+fn parse_fact_chunk(chunk: &Chunk, columns: Option<&Columns>, cx: &ChunkCx<'_>) -> Agg {
+    let mut agg = Agg::with_capacity(1024);
     let Some(columns) = columns else { return agg };
     let buf = &chunk.bytes;
-    let mut records = Records::new(buf, chunk.first_line);
     let mut rec = Record::default();
     let mut key = Vec::with_capacity(64);
     let mut values = [Decimal::ZERO; 16];
-    while let Some(result) = records.next_into(&mut rec) {
-        agg.rows += 1;
-        let line = rec.line;
-        let bad = |kind: BadKind, reason: String, site: Option<&[u8]>| {
-            BadRow::new(
-                &source.rel,
-                line32(line),
-                kind,
-                reason,
-                site.map(|s| String::from_utf8_lossy(s).into_owned()),
-            )
-        };
-        if let Err(reason) = result {
-            agg.bad.push(bad(BadKind::Quoting, format!("the row {reason}"), None));
-            continue;
-        }
-        if rec.len() != columns.width {
-            let site = rec.get(buf, columns.positions.first().copied().unwrap_or(usize::MAX));
-            agg.bad.push(bad(
-                BadKind::FieldCount,
-                format!("the row has {} fields, the header has {}", rec.len(), columns.width),
-                parse::is_site(site).then_some(site),
-            ));
-            continue;
-        }
-        match fact_row(
-            buf,
-            &rec,
-            columns,
-            shape,
-            source,
-            window,
-            shadowed,
-            &mut key,
-            &mut values,
-        ) {
-            Ok(RowOutcome::OtherMonth) => agg.other_months += 1,
-            Ok(RowOutcome::Row) => {
-                let values = values.get(..shape.n_measures).unwrap_or_default();
-                if let Err(e) = agg.add(&key, values, line, file, unique) {
-                    let site = String::from_utf8_lossy(key.get(..4).unwrap_or_default()).into_owned();
-                    agg.bad.push(e.bad_row(&source.rel, line, site, shape.table));
+    // The common case, a block without quotes, is split line by line at commas; the rows no contract
+    // needs are recognised from their first two fields and skipped without splitting.
+    if memchr::memchr(b'"', buf).is_none() {
+        let quick = QuickLayout::of(columns, cx);
+        let mut line = chunk.first_line;
+        let mut start = 0;
+        let mut ends = memchr::memchr_iter(b'\n', buf);
+        while start < buf.len() {
+            let nl = ends.next().unwrap_or(buf.len());
+            let mut end = nl;
+            if end > start && buf.get(end - 1) == Some(&b'\r') {
+                end -= 1;
+            }
+            let (row_start, this_line) = (start, line);
+            let row = buf.get(start..end).unwrap_or_default();
+            start = nl + 1;
+            line += 1;
+            if row.is_empty() {
+                continue;
+            }
+            agg.rows += 1;
+            if let Some(q) = &quick {
+                match q.classify(row) {
+                    Some(Quick::OtherMonth) => {
+                        agg.other_months += 1;
+                        continue;
+                    }
+                    Some(Quick::NotNeeded) => {
+                        agg.not_needed += 1;
+                        continue;
+                    }
+                    Some(Quick::Read) | None => {}
                 }
             }
-            Err((kind, reason, site)) => agg.bad.push(bad(kind, reason, site.then(|| key.get(..4)).flatten())),
+            rec.split_plain(buf, row_start, end, this_line);
+            fact_record(&mut agg, buf, &rec, Ok(()), columns, cx, &mut key, &mut values);
         }
+        return agg;
+    }
+    let mut records = Records::new(buf, chunk.first_line);
+    while let Some(result) = records.next_into(&mut rec) {
+        agg.rows += 1;
+        fact_record(&mut agg, buf, &rec, result, columns, cx, &mut key, &mut values);
     }
     agg
+}
+
+/// Where the site and time fields are in the canonical layout (site first, then date or period),
+/// for deciding from a row's first bytes whether it is read at all.
+struct QuickLayout<'a> {
+    /// Byte length of the time field (10 for a date, 7 for a period).
+    time_len: usize,
+    window: Window,
+    needs: Needs<'a>,
+}
+
+enum Quick {
+    OtherMonth,
+    NotNeeded,
+    Read,
+}
+
+impl<'a> QuickLayout<'a> {
+    /// Only files with the canonical column order outside month folders take the quick path; the
+    /// others are classified by [`fact_row`] after splitting, with the same outcome.
+    fn of(columns: &Columns, cx: &ChunkCx<'a>) -> Option<QuickLayout<'a>> {
+        let canonical = columns.positions.first() == Some(&0) && columns.positions.get(1) == Some(&1);
+        (canonical && cx.source.folder.is_none() && cx.shadowed.is_empty()).then_some(QuickLayout {
+            time_len: if cx.shape.table == TableName::Gl { 7 } else { 10 },
+            window: cx.window,
+            needs: cx.needs,
+        })
+    }
+
+    /// `None` when the row's first two fields are not a valid site and date (the full path reports
+    /// why).
+    fn classify(&self, row: &[u8]) -> Option<Quick> {
+        let site = row.get(..4)?;
+        let n = parse::site_number(site)?;
+        let t = self.time_len;
+        if row.get(4) != Some(&b',') || row.get(5 + t) != Some(&b',') {
+            return None;
+        }
+        let time = row.get(5..5 + t)?;
+        let month = if t == 10 {
+            parse::date_month(time)?
+        } else {
+            parse::period(time)?
+        };
+        Some(if !self.window.contains(month) {
+            Quick::OtherMonth
+        } else if !self.needs.needs(self.window, n, month) {
+            Quick::NotNeeded
+        } else {
+            Quick::Read
+        })
+    }
+}
+
+/// Validates and aggregates one record (or reports why it is bad).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the hot loop's state, borrowed once per block and passed flat"
+)]
+fn fact_record(
+    agg: &mut Agg,
+    buf: &[u8],
+    rec: &Record,
+    result: Result<(), &'static str>,
+    columns: &Columns,
+    cx: &ChunkCx<'_>,
+    key: &mut Vec<u8>,
+    values: &mut [Decimal; 16],
+) {
+    let line = rec.line;
+    let source = cx.source;
+    let bad = |kind: BadKind, reason: String, site: Option<&[u8]>| {
+        BadRow::new(
+            &source.rel,
+            line32(line),
+            kind,
+            reason,
+            site.map(|s| String::from_utf8_lossy(s).into_owned()),
+        )
+    };
+    if let Err(reason) = result {
+        agg.bad.push(bad(BadKind::Quoting, format!("the row {reason}"), None));
+        return;
+    }
+    if rec.len() != columns.width {
+        let site = rec.get(buf, columns.positions.first().copied().unwrap_or(usize::MAX));
+        agg.bad.push(bad(
+            BadKind::FieldCount,
+            format!("the row has {} fields, the header has {}", rec.len(), columns.width),
+            parse::is_site(site).then_some(site),
+        ));
+        return;
+    }
+    match fact_row(buf, rec, columns, cx, key, values) {
+        Ok(RowOutcome::OtherMonth) => agg.other_months += 1,
+        Ok(RowOutcome::NotNeeded) => agg.not_needed += 1,
+        Ok(RowOutcome::Row) => {
+            let values = values.get(..cx.shape.n_measures).unwrap_or_default();
+            if let Err(e) = agg.add(key, values, line, cx.file, cx.unique) {
+                let site = String::from_utf8_lossy(key.get(..4).unwrap_or_default()).into_owned();
+                agg.bad.push(e.bad_row(&source.rel, line, site, cx.shape.table));
+            }
+        }
+        Err((kind, reason, site)) => agg.bad.push(bad(kind, reason, site.then(|| key.get(..4)).flatten())),
+    }
 }
 
 enum RowOutcome {
     Row,
     OtherMonth,
+    NotNeeded,
 }
 
 type RowError = (BadKind, String, bool);
 
 /// Validates one fact row, writing its group key and measures. The `bool` of an error says whether the
 /// key already holds the (valid) site.
-#[allow(clippy::too_many_arguments, reason = "the hot loop's state, borrowed once per block")]
 fn fact_row(
     buf: &[u8],
     rec: &Record,
     columns: &Columns,
-    shape: &RowShape,
-    source: &Source,
-    window: Window,
-    shadowed: &BTreeSet<YearMonth>,
+    cx: &ChunkCx<'_>,
     key: &mut Vec<u8>,
     values: &mut [Decimal; 16],
 ) -> Result<RowOutcome, RowError> {
+    let (shape, source, window, shadowed) = (cx.shape, cx.source, cx.window, cx.shadowed);
     let field = |k: usize| rec.get(buf, columns.positions.get(k).copied().unwrap_or(usize::MAX));
     key.clear();
     let site = field(0);
@@ -799,6 +935,12 @@ fn fact_row(
         row_month(field(1), shape.table != TableName::Gl, source, shadowed).map_err(|(k, m)| (k, m, true))?;
     if !window.contains(month) {
         return Ok(RowOutcome::OtherMonth);
+    }
+    if !cx
+        .needs
+        .needs(window, parse::site_number(site).unwrap_or(usize::MAX), month)
+    {
+        return Ok(RowOutcome::NotNeeded);
     }
     key.extend_from_slice(&month.year.to_be_bytes());
     key.push(u8::try_from(month.month).unwrap_or(0));

@@ -129,8 +129,9 @@ pub trait DataView: Sync {
     fn site_start(&self, site: &str) -> Option<NaiveDate>;
     fn index(&self, name: &str, month: YearMonth) -> Option<Decimal>;
     fn adhoc(&self, site: &str, month: YearMonth) -> Vec<AdhocItem>;
-    /// Whether the data holds this month at all (months outside the loaded range are an error).
-    fn has_month(&self, month: YearMonth) -> bool;
+    /// Whether the rows of a table for a site and month were loaded (reading any other month is an
+    /// error, never a silent zero).
+    fn covers(&self, table: TableName, site: &str, month: YearMonth) -> bool;
 }
 
 /// Position of a column among its table's dimensions or measures.
@@ -173,7 +174,7 @@ pub fn eval_static(e: &Expr, env: EnvId, envs: &[Env], slots: &[Slot]) -> R<Valu
 }
 
 /// Calls `f` on each direct child expression.
-pub fn for_each_child(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+pub fn for_each_child<'e>(e: &'e Expr, f: &mut dyn FnMut(&'e Expr)) {
     match &e.kind {
         ExprKind::Call(_, args) | ExprKind::List(args) => args.iter().for_each(f),
         ExprKind::Builtin(_, args) => args.iter().flatten().for_each(f),
@@ -649,11 +650,13 @@ impl<'p> Machine<'p> {
                         e.span,
                     ));
                 };
-                if !data.has_month(cx.month) {
+                if !data.covers(*t, &cx.site, cx.month) {
                     return Err(EvalError::new(
                         EvalErrorKind::MissingData(format!(
-                            "month {} is not in the data loaded for this run",
-                            cx.month
+                            "{} of {} for site {}, which is not in the data loaded for this run",
+                            t.name(),
+                            cx.month,
+                            cx.site
                         )),
                         e.span,
                     ));
