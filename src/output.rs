@@ -406,36 +406,67 @@ fn render_invoices_csv(invoices: &[&Invoice]) -> io::Result<String> {
 
 // ---- trace.json -------------------------------------------------------------------------------
 
-#[derive(Serialize)]
-struct TraceOut<'a> {
-    period: String,
-    billc: &'static str,
-    invoices: &'a [&'a Invoice],
-}
-
-/// Writes `trace.json` to `path` as it is serialized (the same bytes as [`trace_json`]).
+/// Writes `trace.json` to `path` (the same bytes as [`trace_json`]).
 fn stream_trace_json(path: &Path, period: YearMonth, invoices: &[&Invoice]) -> io::Result<()> {
     use std::io::Write as _;
     let mut w = io::BufWriter::with_capacity(1 << 20, fs::File::create(path)?);
-    serde_json::to_writer_pretty(
-        &mut w,
-        &TraceOut {
-            period: period.to_string(),
-            billc: env!("CARGO_PKG_VERSION"),
-            invoices,
-        },
-    )
-    .map_err(io::Error::other)?;
-    w.write_all(b"\n")?;
+    write_trace_json(&mut w, period, invoices)?;
     w.flush()
 }
 
 fn render_trace_json(period: YearMonth, invoices: &[&Invoice]) -> io::Result<String> {
-    pretty_json(&TraceOut {
-        period: period.to_string(),
-        billc: env!("CARGO_PKG_VERSION"),
-        invoices,
-    })
+    let mut out = Vec::new();
+    write_trace_json(&mut out, period, invoices)?;
+    String::from_utf8(out).map_err(io::Error::other)
+}
+
+/// Invoices serialized at once: enough to keep every core busy, few enough to keep memory flat.
+const TRACE_BATCH: usize = 256;
+
+/// `{"period", "billc", "invoices": [...]}`, pretty-printed as serde_json prints it. The invoices are
+/// serialized in parallel, a batch at a time, and written in order, so the bytes do not depend on the
+/// number of threads.
+fn write_trace_json(w: &mut impl io::Write, period: YearMonth, invoices: &[&Invoice]) -> io::Result<()> {
+    use rayon::prelude::*;
+    let text = |v: &str| serde_json::to_string(v).map_err(io::Error::other);
+    write!(
+        w,
+        "{{\n  \"period\": {},\n  \"billc\": {},\n  \"invoices\": ",
+        text(&period.to_string())?,
+        text(env!("CARGO_PKG_VERSION"))?
+    )?;
+    if invoices.is_empty() {
+        w.write_all(b"[]\n}\n")?;
+        return Ok(());
+    }
+    w.write_all(b"[")?;
+    for (b, batch) in invoices.chunks(TRACE_BATCH).enumerate() {
+        let parts = batch
+            .par_iter()
+            .map(|inv| indented_json(inv, b"    "))
+            .collect::<io::Result<Vec<Vec<u8>>>>()?;
+        for (i, part) in parts.iter().enumerate() {
+            w.write_all(if b == 0 && i == 0 { b"\n" } else { b",\n" })?;
+            w.write_all(part)?;
+        }
+    }
+    w.write_all(b"\n  ]\n}\n")
+}
+
+/// A value pretty-printed with every line indented by `indent` (JSON strings hold no raw line
+/// breaks, so every `\n` is a line of the layout).
+fn indented_json<T: Serialize>(value: &T, indent: &[u8]) -> io::Result<Vec<u8>> {
+    let plain = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    let mut out = Vec::with_capacity(plain.len() + plain.len() / 8);
+    out.extend_from_slice(indent);
+    let mut from = 0;
+    for nl in memchr::memchr_iter(b'\n', &plain) {
+        out.extend_from_slice(plain.get(from..=nl).unwrap_or_default());
+        out.extend_from_slice(indent);
+        from = nl + 1;
+    }
+    out.extend_from_slice(plain.get(from..).unwrap_or_default());
+    Ok(out)
 }
 
 // ---- helpers ----------------------------------------------------------------------------------

@@ -423,6 +423,76 @@ fn every_input_row_is_accounted_for() {
     assert!(other > 0, "{revenue}");
 }
 
+/// Compiles every `.bill` file under `dir`.
+#[expect(clippy::unwrap_used, reason = "test helper")]
+fn plans_of(dir: &Path) -> Vec<std::sync::Arc<billc::compile::Plan>> {
+    let mut session = billc::session::Session::default();
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let mut entries: Vec<PathBuf> = fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "bill") {
+                files.push(session.add_file(p.to_str().unwrap(), &read(&p)));
+            }
+        }
+    }
+    let (diags, plans) = session.check(&files);
+    assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
+    plans
+}
+
+/// The run over the rows the contracts need is the run over every row: same invoices, same
+/// exceptions, same accounting (rows nobody reads are history either way). A read the demand missed
+/// would fail its contract ("not in the data loaded") and show here.
+#[expect(clippy::unwrap_used, reason = "test")]
+fn same_run_with_and_without_demand(contracts: &Path, data_dir: &Path, period: YearMonth) -> usize {
+    let plans = plans_of(contracts);
+    let demand = billc::demand::Demand::of_plans(plans.iter().map(|p| &**p), period, 11);
+    let bill = |demand: Option<&billc::demand::Demand>| {
+        let data = data::load(
+            data_dir,
+            LoadOptions {
+                period,
+                history: 11,
+                demand,
+            },
+        )
+        .unwrap();
+        let options = billc::run::RunOptions {
+            period,
+            skip_bad_sites: false,
+        };
+        let progress = std::sync::atomic::AtomicUsize::new(0);
+        billc::run::run(&plans, &data, options, String::new(), &progress)
+    };
+    let (needed, all) = (bill(Some(&demand)), bill(None));
+    assert_eq!(needed.failed_contracts, 0);
+    assert_eq!(
+        billc::output::trace_json(period, &needed.output.invoices).unwrap(),
+        billc::output::trace_json(period, &all.output.invoices).unwrap()
+    );
+    assert_eq!(needed.output.exceptions, all.output.exceptions);
+    assert_eq!(needed.accounts, all.accounts);
+    needed.output.invoices.len()
+}
+
+#[test]
+fn reading_only_what_contracts_need_bills_the_same() {
+    // The repository's contracts (calendar-year, anniversary and monthly windows, escalations).
+    for period in ["2025-01", "2025-03"] {
+        let n = same_run_with_and_without_demand(Path::new("contracts"), Path::new("examples/data"), ym(period));
+        assert!(n > 10, "{n} invoices");
+    }
+    // Generated sites of every kind.
+    let g = generated(25);
+    let n = same_run_with_and_without_demand(&g.path().join("contracts"), &g.path().join("data"), ym("2025-06"));
+    assert_eq!(n, 25);
+}
+
 // ------------------------------------------------------------------------------------------ explain
 
 #[test]

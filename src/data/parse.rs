@@ -36,6 +36,7 @@ impl DecimalError {
 }
 
 /// Parses a plain decimal: optional `-`, digits, optional `.` and digits. Exact, no float.
+#[inline]
 pub fn decimal(bytes: &[u8]) -> Result<Decimal, DecimalError> {
     if bytes.is_empty() {
         return Err(DecimalError::Empty);
@@ -110,6 +111,7 @@ pub fn date(bytes: &[u8]) -> Option<NaiveDate> {
 
 /// The month of a `YYYY-MM-DD` date, when it is a real calendar date (the same dates as [`date`]
 /// accepts, without building one).
+#[inline]
 pub fn date_month(bytes: &[u8]) -> Option<YearMonth> {
     if bytes.len() != 10 || bytes.get(4) != Some(&b'-') || bytes.get(7) != Some(&b'-') {
         return None;
@@ -122,12 +124,14 @@ pub fn date_month(bytes: &[u8]) -> Option<YearMonth> {
 }
 
 /// The number of a well-formed site ("0238" → 238).
+#[inline]
 pub fn site_number(bytes: &[u8]) -> Option<usize> {
     is_site(bytes).then(|| bytes.iter().fold(0usize, |acc, d| acc * 10 + usize::from(d - b'0')))
 }
 
 /// `a + b` exactly: the mantissas are aligned to the larger scale and added as 128-bit integers.
 /// `None` when the sum does not fit a decimal's 96-bit mantissa (never rounded to fit).
+#[inline]
 pub fn exact_add(a: Decimal, b: Decimal) -> Option<Decimal> {
     let (sa, sb) = (a.scale(), b.scale());
     let (ma, mb) = (a.mantissa(), b.mantissa());
@@ -155,6 +159,7 @@ pub fn period(bytes: &[u8]) -> Option<YearMonth> {
     })
 }
 
+#[inline]
 fn digits(bytes: &[u8]) -> Option<u32> {
     bytes.iter().try_fold(0u32, |acc, &b| {
         b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
@@ -162,6 +167,7 @@ fn digits(bytes: &[u8]) -> Option<u32> {
 }
 
 /// Whether a site number is well formed: exactly four ASCII digits ("0238").
+#[inline]
 pub fn is_site(bytes: &[u8]) -> bool {
     bytes.len() == 4 && bytes.iter().all(u8::is_ascii_digit)
 }

@@ -897,7 +897,10 @@ fn fact_record(
                 agg.bad.push(e.bad_row(&source.rel, line, site, cx.shape.table));
             }
         }
-        Err((kind, reason, site)) => agg.bad.push(bad(kind, reason, site.then(|| key.get(..4)).flatten())),
+        Err(RowError(e)) => {
+            let (kind, reason, site) = *e;
+            agg.bad.push(bad(kind, reason, site.then(|| key.get(..4)).flatten()));
+        }
     }
 }
 
@@ -907,7 +910,14 @@ enum RowOutcome {
     NotNeeded,
 }
 
-type RowError = (BadKind, String, bool);
+/// Why a fact row is bad: the kind, the reason, and whether the key already holds the (valid) site.
+/// Boxed, so that the hot path moves a pointer rather than the message.
+struct RowError(Box<(BadKind, String, bool)>);
+
+#[cold]
+fn row_error(kind: BadKind, reason: String, site_known: bool) -> RowError {
+    RowError(Box::new((kind, reason, site_known)))
+}
 
 /// Validates one fact row, writing its group key and measures. The `bool` of an error says whether the
 /// key already holds the (valid) site.
@@ -924,7 +934,7 @@ fn fact_row(
     key.clear();
     let site = field(0);
     if !parse::is_site(site) {
-        return Err((
+        return Err(row_error(
             BadKind::BadSite,
             format!("`site` {} is not a 4-digit site number", shown(site)),
             false,
@@ -932,7 +942,7 @@ fn fact_row(
     }
     key.extend_from_slice(site);
     let (month, date) =
-        row_month(field(1), shape.table != TableName::Gl, source, shadowed).map_err(|(k, m)| (k, m, true))?;
+        row_month(field(1), shape.table != TableName::Gl, source, shadowed).map_err(|(k, m)| row_error(k, m, true))?;
     if !window.contains(month) {
         return Ok(RowOutcome::OtherMonth);
     }
@@ -946,7 +956,7 @@ fn fact_row(
     key.push(u8::try_from(month.month).unwrap_or(0));
     let mut file_col = 2;
     let mut m = 0;
-    let err = |kind: BadKind, msg: String| (kind, msg, true);
+    let err = |kind: BadKind, msg: String| row_error(kind, msg, true);
     for col in &shape.plan {
         match *col {
             Col::Week => {
@@ -1120,7 +1130,7 @@ fn is_canonical(raw: &[u8]) -> bool {
 }
 
 fn amount(name: &str, raw: &[u8]) -> Result<Decimal, RowError> {
-    parse::decimal(raw).map_err(|e| (BadKind::BadAmount, amount_reason(name, raw, e), true))
+    parse::decimal(raw).map_err(|e| row_error(BadKind::BadAmount, amount_reason(name, raw, e), true))
 }
 
 /// "`net_external_revenue` `12.3.4` is not a decimal number" (the value is not quoted when empty).
