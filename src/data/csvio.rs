@@ -63,12 +63,13 @@ impl Record {
         self.line = line;
         let row = buf.get(start..end).unwrap_or_default();
         let mut from = start;
-        for comma in memchr::memchr_iter(b',', row) {
-            let at = start + comma;
-            self.spans.push((from as u32, at as u32, false));
+        let spans = &mut self.spans;
+        for_each_byte(row, b',', |k| {
+            let at = start + k;
+            spans.push((from as u32, at as u32, false));
             from = at + 1;
-        }
-        self.spans.push((from as u32, end as u32, false));
+        });
+        spans.push((from as u32, end as u32, false));
     }
 
     /// Field `i` (empty when out of range).
@@ -213,6 +214,33 @@ impl<'a> Records<'a> {
                 self.line += 1;
             }
             None => self.pos = self.buf.len(),
+        }
+    }
+}
+
+/// Calls `f` with the offset of every `needle` in `bytes`, in order. Fields and lines are short (tens
+/// of bytes), where a call per match into `memchr` costs more than it saves: this tests eight bytes
+/// at a time in a machine word, exactly (no false matches from borrows between bytes).
+#[inline]
+pub fn for_each_byte(bytes: &[u8], needle: u8, mut f: impl FnMut(usize)) {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let pattern = u64::from_le_bytes([needle; 8]);
+    let mut words = bytes.chunks_exact(8);
+    let mut base = 0;
+    for word in words.by_ref() {
+        let x = u64::from_le_bytes(word.try_into().unwrap_or_default()) ^ pattern;
+        // High bit of each byte set where the byte of `x` is non-zero.
+        let nonzero = ((x & LOW7).wrapping_add(LOW7) | x) & !LOW7;
+        let mut hits = !nonzero & !LOW7;
+        while hits != 0 {
+            f(base + (hits.trailing_zeros() / 8) as usize);
+            hits &= hits - 1;
+        }
+        base += 8;
+    }
+    for (k, &b) in words.remainder().iter().enumerate() {
+        if b == needle {
+            f(base + k);
         }
     }
 }
@@ -444,6 +472,18 @@ mod tests {
         );
         assert_eq!(all("a,\"b\n"), vec![Err(UNCLOSED_QUOTE)]);
         assert_eq!(all("last,row"), vec![Ok((1, vec!["last".into(), "row".into()]))]);
+    }
+
+    #[test]
+    fn every_byte_is_found_once_in_order() {
+        let text = b"a,,b,\x01,\x00,,,,,,,,,x,";
+        let mut got = Vec::new();
+        for_each_byte(text, b',', |k| got.push(k));
+        let want: Vec<usize> = text.iter().enumerate().filter(|(_, b)| **b == b',').map(|(k, _)| k).collect();
+        assert_eq!(got, want);
+        let mut none = Vec::new();
+        for_each_byte(b"no commas here at all", b',', |k| none.push(k));
+        assert!(none.is_empty());
     }
 
     #[test]

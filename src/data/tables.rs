@@ -969,7 +969,7 @@ fn fact_row(
                 let raw = field(file_col);
                 file_col += 1;
                 // UTF-8 is checked once per distinct key (`Agg::add`); a NUL would break the key.
-                if memchr::memchr(0, raw).is_some() {
+                if raw.contains(&0) {
                     return Err(err(BadKind::NotUtf8, format!("`{name}` holds a NUL character")));
                 }
                 match check {
