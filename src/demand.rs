@@ -22,6 +22,7 @@ use crate::hir::{Builtin, Expr, ExprKind};
 use crate::time::YearMonth;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// The fact tables, in the order of [`Demand`]'s arrays.
 pub const FACT_TABLES: [TableName; 4] = [
@@ -78,22 +79,26 @@ impl Demand {
     }
 
     /// The demand of a set of plans for a period, each read capped at `history` months.
-    pub fn of_plans<'a>(plans: impl IntoIterator<Item = &'a Plan>, period: YearMonth, history: u32) -> Demand {
+    pub fn of_plans(plans: &[Arc<Plan>], period: YearMonth, history: u32) -> Demand {
+        use rayon::prelude::*;
         let h = clamp(history);
         let mut demand = Demand {
             back: std::array::from_fn(|_| vec![0; SITES]),
             history: h,
         };
-        for plan in plans {
-            for (sites, table, back) in reads(plan, period) {
+        // The plans are walked in parallel; the reads are merged in plan order (a maximum, so the
+        // order does not matter anyway).
+        let all: Vec<Vec<Read>> = plans.par_iter().map(|p| reads(p, period)).collect();
+        for (plan, reads) in plans.iter().zip(all) {
+            for (sites, table, back) in reads {
                 let months = u16::try_from(back).unwrap_or(u16::MAX).min(h);
                 let Some(per_site) = demand.back.get_mut(table_slot(table)) else {
                     continue;
                 };
                 match sites {
-                    Sites::Own => raise(per_site, &plan.site, months),
-                    Sites::Listed(list) => list.iter().for_each(|s| raise(per_site, s, months)),
-                    Sites::All => per_site.iter_mut().for_each(|b| *b = (*b).max(months)),
+                    Target::Own => raise(per_site, &plan.site, months),
+                    Target::Listed(list) => list.iter().for_each(|s| raise(per_site, s, months)),
+                    Target::All => per_site.iter_mut().for_each(|b| *b = (*b).max(months)),
                 }
             }
         }
@@ -144,6 +149,17 @@ fn raise(per_site: &mut [u16], site: &str, months: u16) {
     }
 }
 
+/// The sites a read is for, as the analysis of one plan reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Target {
+    Own,
+    Listed(Vec<String>),
+    All,
+}
+
+/// One table read of a plan: for which sites, which table, how many months back.
+type Read = (Target, TableName, Back);
+
 /// What a name on the analysis' scope stack stands for.
 #[derive(Clone)]
 enum Local<'p> {
@@ -174,7 +190,7 @@ struct Walker<'p> {
 }
 
 /// Every table read of a plan: for which sites, which table, how many months back.
-fn reads(plan: &Plan, period: YearMonth) -> Vec<(Sites, TableName, Back)> {
+fn reads(plan: &Plan, period: YearMonth) -> Vec<Read> {
     let body: &PlanBody = plan;
     let mut w = Walker {
         plan: body,
@@ -204,10 +220,21 @@ fn reads(plan: &Plan, period: YearMonth) -> Vec<(Sites, TableName, Back)> {
     if w.steps > BUDGET {
         return crate::demand::FACT_TABLES
             .iter()
-            .map(|t| (Sites::All, *t, UNBOUNDED))
+            .map(|t| (Target::All, *t, UNBOUNDED))
             .collect();
     }
-    let mut out: Vec<(Sites, TableName, Back)> = w.reads.into_iter().map(|((s, t), b)| (s, t, b)).collect();
+    let mut out: Vec<Read> = w
+        .reads
+        .into_iter()
+        .map(|((s, t), b)| {
+            let target = match s {
+                Sites::Own => Target::Own,
+                Sites::Listed(l) => Target::Listed(l.to_vec()),
+                Sites::All => Target::All,
+            };
+            (target, t, b)
+        })
+        .collect();
     out.sort_by_key(|(_, t, b)| (table_slot(*t), *b));
     out
 }
@@ -517,9 +544,9 @@ mod tests {
             .into_iter()
             .map(|(s, t, b)| {
                 let sites = match s {
-                    Sites::Own => "own".to_string(),
-                    Sites::Listed(l) => l.join("+"),
-                    Sites::All => "all".to_string(),
+                    Target::Own => "own".to_string(),
+                    Target::Listed(l) => l.join("+"),
+                    Target::All => "all".to_string(),
                 };
                 (sites, t.name(), b)
             })
@@ -592,7 +619,7 @@ mod tests {
              line \"Far\" gl 4790 = prior(prior(sum(gl.balance), anniversary), anniversary)\n}\n",
         );
         let (_, plans) = session.check(&[f]);
-        let d = Demand::of_plans(plans.iter().map(|p| &**p), JUNE, 11);
+        let d = Demand::of_plans(&plans, JUNE, 11);
         assert_eq!(d.back(TableName::Gl, 7), 11);
         assert_eq!(d.back(TableName::Gl, 8), 0);
         assert_eq!(d.back(TableName::Revenue, 7), 0);

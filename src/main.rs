@@ -252,7 +252,7 @@ fn run(args: &RunArgs) -> ExitCode {
     let t_compiled = started.elapsed();
     // Only the rows the contracts can read are parsed: the period's, and earlier months' for the
     // sites whose windows reach them.
-    let demand = billc::demand::Demand::of_plans(plans.iter().map(|p| &**p), period, args.history);
+    let demand = billc::demand::Demand::of_plans(&plans, period, args.history);
     let data = match billc::data::load(
         &args.data,
         billc::data::LoadOptions {

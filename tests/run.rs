@@ -451,7 +451,7 @@ fn plans_of(dir: &Path) -> Vec<std::sync::Arc<billc::compile::Plan>> {
 #[expect(clippy::unwrap_used, reason = "test")]
 fn same_run_with_and_without_demand(contracts: &Path, data_dir: &Path, period: YearMonth) -> usize {
     let plans = plans_of(contracts);
-    let demand = billc::demand::Demand::of_plans(plans.iter().map(|p| &**p), period, 11);
+    let demand = billc::demand::Demand::of_plans(&plans, period, 11);
     let bill = |demand: Option<&billc::demand::Demand>| {
         let data = data::load(
             data_dir,
