@@ -268,11 +268,12 @@ impl BlockReader {
         let mut target = BLOCK;
         loop {
             while !self.eof && buf.len() < target {
-                let have = buf.len();
-                buf.resize(target, 0);
-                let n = read_full(&mut self.file, buf.get_mut(have..).unwrap_or_default())?;
-                buf.truncate(have + n);
-                if have + n < target {
+                // Read into the spare capacity (no zeroing first); `take` keeps blocks the same
+                // whatever the operating system's read sizes.
+                let want = target - buf.len();
+                buf.reserve(want);
+                let n = (&mut self.file).take(want as u64).read_to_end(&mut buf)?;
+                if n < want {
                     self.eof = true;
                 }
             }
@@ -296,21 +297,6 @@ impl BlockReader {
         self.next_line += memchr::memchr_iter(b'\n', &buf).count() as u64;
         Ok(Some(Chunk { bytes: buf, first_line }))
     }
-}
-
-/// Fills `buf` unless the file ends first; returns the bytes read. The same file always gives the
-/// same blocks, whatever the operating system's read sizes.
-fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read(buf.get_mut(n..).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// The offset just after the last line break outside quotes (the block starts outside quotes).
@@ -479,7 +465,12 @@ mod tests {
         let text = b"a,,b,\x01,\x00,,,,,,,,,x,";
         let mut got = Vec::new();
         for_each_byte(text, b',', |k| got.push(k));
-        let want: Vec<usize> = text.iter().enumerate().filter(|(_, b)| **b == b',').map(|(k, _)| k).collect();
+        let want: Vec<usize> = text
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b',')
+            .map(|(k, _)| k)
+            .collect();
         assert_eq!(got, want);
         let mut none = Vec::new();
         for_each_byte(b"no commas here at all", b',', |k| none.push(k));

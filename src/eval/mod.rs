@@ -23,7 +23,7 @@ use crate::time::YearMonth;
 use chrono::NaiveDate;
 use money::{ArithError, Rounding};
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use value::Value;
@@ -303,10 +303,10 @@ impl<'p> Machine<'p> {
             month,
             month_known: plan.is_some() || data.is_some(),
             site,
-            memo: HashMap::new(),
+            memo: HashMap::default(),
             busy: Vec::new(),
             trace: Vec::new(),
-            env_scopes: HashMap::new(),
+            env_scopes: HashMap::default(),
         }
     }
 
