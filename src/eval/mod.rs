@@ -676,7 +676,10 @@ impl<'p> Machine<'p> {
                         kept.push(row);
                     }
                 }
-                filters.push(self.source_text(cond.span));
+                // The filter's text is only shown in traces.
+                if cx.tracing {
+                    filters.push(self.source_text(cond.span));
+                }
                 Ok((t, col, kept, filters))
             }
             ExprKind::BodyRef(i) => {
