@@ -47,7 +47,19 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 });
 
 /// Parses a whole file. Returns the module (with the items that parsed) and the syntax errors.
+///
+/// A file without syntax errors is read by [`fast::parse`](super::fast::parse), which builds the
+/// same module several times faster; anything else goes to pest ([`parse_with_pest`]).
 pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
+    match super::fast::parse(file, text) {
+        Some(module) => (module, Vec::new()),
+        None => parse_with_pest(file, text),
+    }
+}
+
+/// Parses a whole file with pest, the reference reading of the grammar, and recovers from syntax
+/// errors (see the module documentation).
+pub fn parse_with_pest(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
     match parse_piece(file, text, 0) {
         Ok(module) => module,
         Err(_) => {
@@ -1134,7 +1146,7 @@ fn string_value(pair: Pair<'_, Rule>) -> String {
 }
 
 /// `100,750.25` → 100750.25 (commas must group thousands; the grammar checked that).
-fn parse_grouped(text: &str) -> Option<Decimal> {
+pub(crate) fn parse_grouped(text: &str) -> Option<Decimal> {
     Decimal::from_str(&text.replace(',', "")).ok()
 }
 
