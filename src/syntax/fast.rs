@@ -79,7 +79,11 @@ pub fn parse(file: FileId, text: &str) -> Option<Module> {
         items.push(p.item()?);
         p.skip();
     }
-    if p.abort { None } else { Some(Module { items }) }
+    if p.abort {
+        None
+    } else {
+        Some(Module { items: exact(items) })
+    }
 }
 
 /// What follows a primary: `call_args`, `field` or `cast`.
@@ -106,6 +110,13 @@ struct Fast<'t> {
     /// a tag list given to another attribute than `tags`, deep nesting): the whole parse then
     /// answers `None`, whatever backtracking follows.
     abort: bool,
+}
+
+/// A vector with no spare capacity. Vectors are built by pushing (a first push reserves room for
+/// four); parsed modules are kept for every file of a session, so they keep only what they hold.
+fn exact<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
 }
 
 fn is_ident_char(b: u8) -> bool {
@@ -275,7 +286,7 @@ impl<'t> Fast<'t> {
                 self.pos = after_line;
             }
         }
-        Doc { lines }
+        Doc { lines: exact(lines) }
     }
 
     // ------------------------------------------------------------------------------ declarations
@@ -549,7 +560,7 @@ impl<'t> Fast<'t> {
         if !self.eat(b',') {
             self.pos = save;
         }
-        Some(out)
+        Some(exact(out))
     }
 
     // ------------------------------------------------------------------------------ statements
@@ -571,7 +582,7 @@ impl<'t> Fast<'t> {
                 p.skip();
             }
             p.pos += 1;
-            Some(stmts)
+            Some(exact(stmts))
         })
     }
 
@@ -590,13 +601,13 @@ impl<'t> Fast<'t> {
                 p.pos += word.len();
                 p.skip();
                 let (name, ty, value) = p.binding()?;
-                Some(Stmt::Let(Let {
+                Some(Stmt::Let(Box::new(Let {
                     doc,
                     name,
                     ty,
                     value,
                     span: p.span(start, p.pos),
-                }))
+                })))
             }),
             "line" => self.attempt(|p| {
                 p.pos += word.len();
@@ -606,7 +617,7 @@ impl<'t> Fast<'t> {
             "test" => self.attempt(|p| {
                 p.pos += word.len();
                 p.skip();
-                p.test(start, doc).map(Stmt::Test)
+                p.test(start, doc).map(|t| Stmt::Test(Box::new(t)))
             }),
             _ if documented => None,
             "check" => self.attempt(|p| {
@@ -626,12 +637,12 @@ impl<'t> Fast<'t> {
                 p.pos += p.word().len();
                 p.skip();
                 let message = p.expr()?;
-                Some(Stmt::Check(Check {
+                Some(Stmt::Check(Box::new(Check {
                     cond,
                     kind,
                     message,
                     span: p.span(start, p.pos),
-                }))
+                })))
             }),
             "if" => self.attempt(|p| p.if_stmt().map(Stmt::If)),
             "for" => self.attempt(|p| {
@@ -646,12 +657,12 @@ impl<'t> Fast<'t> {
                 let list = p.expr()?;
                 p.skip();
                 let body = p.body()?;
-                Some(Stmt::For(ForStmt {
+                Some(Stmt::For(Box::new(ForStmt {
                     var,
                     list,
                     body,
                     span: p.span(start, p.pos),
-                }))
+                })))
             }),
             "review" => self.attempt(|p| {
                 p.pos += word.len();
@@ -672,10 +683,10 @@ impl<'t> Fast<'t> {
                     let amount = p.simple()?;
                     ReviewKind::Over { percent, amount }
                 };
-                Some(Stmt::Review(Review {
+                Some(Stmt::Review(Box::new(Review {
                     kind,
                     span: p.span(start, p.pos),
-                }))
+                })))
             }),
             _ => {
                 if word == "group"
@@ -918,7 +929,7 @@ impl<'t> Fast<'t> {
         let header_end = self.pos;
         line.amount = self.expr()?;
         line.span = self.span(start, header_end);
-        Some(Stmt::Line(line))
+        Some(Stmt::Line(Box::new(line)))
     }
 
     /// `"[" ~ (ident ~ ("," ~ ident)* ~ ","?)? ~ "]"`
@@ -974,12 +985,12 @@ impl<'t> Fast<'t> {
         let title = self.expr()?;
         self.skip();
         let args = self.attempt(Self::args).unwrap_or_default();
-        Some(Stmt::Group(GroupStmt {
+        Some(Stmt::Group(Box::new(GroupStmt {
             number,
             title,
             args,
             span: self.span(start, self.pos),
-        }))
+        })))
     }
 
     /// `ident ~ (kw_as ~ ident)? ~ "{" ~ arg* ~ "}"`
@@ -1038,7 +1049,7 @@ impl<'t> Fast<'t> {
             }
         }
         self.skip();
-        self.eat(b'}').then_some(args)
+        self.eat(b'}').then(|| exact(args))
     }
 
     // ------------------------------------------------------------------------------ expressions
@@ -1376,7 +1387,7 @@ impl<'t> Fast<'t> {
         self.skip();
         self.eat(b',');
         self.skip();
-        self.eat(b'}').then_some(ExprKind::Tiers(tiers))
+        self.eat(b'}').then(|| ExprKind::Tiers(exact(tiers)))
     }
 
     /// `!((kw_up | kw_to | kw_plus) ~ !("(" | ".")) ~ simple ~ (kw_up ~ kw_to ~ simple)? ~ (kw_plus
@@ -1621,7 +1632,7 @@ impl<'t> Fast<'t> {
             match self.peek()? {
                 b'"' => {
                     self.pos += 1;
-                    return Some(ExprKind::Text(parts));
+                    return Some(ExprKind::Text(exact(parts)));
                 }
                 b'\\' => {
                     // `"\\" ~ ANY`: the next character, whatever its length

@@ -583,7 +583,7 @@ impl Lower {
                 _ => Doc::default(),
             };
             let inner = inner.filter(|p| p.as_rule() != Rule::kw_test);
-            return Some(Stmt::Test(self.test(doc, span, inner)));
+            return Some(Stmt::Test(Box::new(self.test(doc, span, inner))));
         }
         let mut inner = pair.into_inner().peekable();
         let doc = match inner.peek() {
@@ -594,13 +594,13 @@ impl Lower {
         Some(match rule {
             Rule::let_stmt => {
                 let (name, ty, value) = self.binding(&mut inner)?;
-                Stmt::Let(Let {
+                Stmt::Let(Box::new(Let {
                     doc,
                     name,
                     ty,
                     value,
                     span,
-                })
+                }))
             }
             Rule::line_stmt => {
                 let mut name = None;
@@ -652,7 +652,7 @@ impl Lower {
                     }
                 }
                 line.amount = self.expr(amount_pair);
-                Stmt::Line(line)
+                Stmt::Line(Box::new(line))
             }
             Rule::check_stmt => {
                 let cond = self.expr(inner.next()?);
@@ -661,30 +661,30 @@ impl Lower {
                     _ => CheckKind::Exception,
                 };
                 let message = self.expr(inner.next()?);
-                Stmt::Check(Check {
+                Stmt::Check(Box::new(Check {
                     cond,
                     kind,
                     message,
                     span,
-                })
+                }))
             }
             Rule::if_stmt => Stmt::If(self.if_stmt(span, &mut inner)?),
             Rule::for_stmt => {
                 let var = self.ident(inner.next()?);
                 let list = self.expr(inner.next()?);
                 let body = self.body(inner.next()?);
-                Stmt::For(ForStmt { var, list, body, span })
+                Stmt::For(Box::new(ForStmt { var, list, body, span }))
             }
             Rule::group_stmt => {
                 let number = self.expr(inner.next()?);
                 let title = self.expr(inner.next()?);
                 let args = inner.map(|a| self.arg(a)).collect();
-                Stmt::Group(GroupStmt {
+                Stmt::Group(Box::new(GroupStmt {
                     number,
                     title,
                     args,
                     span,
-                })
+                }))
             }
             Rule::review_stmt => {
                 let parts: Vec<Pair<'_, Rule>> = inner.collect();
@@ -696,7 +696,7 @@ impl Lower {
                 } else {
                     ReviewKind::Always
                 };
-                Stmt::Review(Review { kind, span })
+                Stmt::Review(Box::new(Review { kind, span }))
             }
             Rule::instance => {
                 let component = self.ident(inner.next()?);
