@@ -23,7 +23,7 @@ use crate::time::YearMonth;
 use chrono::NaiveDate;
 use money::{ArithError, Rounding};
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use value::Value;
@@ -279,10 +279,10 @@ struct Machine<'p> {
     /// tables, compile-time `if`) has none: anything that depends on the month is not constant there.
     month_known: bool,
     site: Arc<str>,
-    memo: HashMap<MemoKey, (Value, Option<TraceNode>)>,
+    memo: FxHashMap<MemoKey, (Value, Option<TraceNode>)>,
     busy: Vec<MemoKey>,
     trace: Vec<Vec<TraceNode>>,
-    env_scopes: HashMap<EnvId, Scope<'p>>,
+    env_scopes: FxHashMap<EnvId, Scope<'p>>,
 }
 
 impl<'p> Machine<'p> {
@@ -302,10 +302,10 @@ impl<'p> Machine<'p> {
             month,
             month_known: plan.is_some() || data.is_some(),
             site,
-            memo: HashMap::new(),
+            memo: FxHashMap::default(),
             busy: Vec::new(),
             trace: Vec::new(),
-            env_scopes: HashMap::new(),
+            env_scopes: FxHashMap::default(),
         }
     }
 
