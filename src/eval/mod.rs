@@ -323,7 +323,7 @@ impl<'p> Machine<'p> {
             return s.clone();
         }
         let envs = self.envs;
-        let mut locals = Vec::new();
+        let mut locals = Vec::with_capacity(envs.get(env as usize).map_or(0, |e| e.bindings.len()));
         if let Some(e) = envs.get(env as usize) {
             for b in &e.bindings {
                 locals.push(match b {
