@@ -13,7 +13,8 @@ use crate::hir::{Expr, ExprKind, Stmt};
 use crate::syntax::ast::CheckKind;
 use crate::syntax::span::Span;
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashSet;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub type SlotId = u32;
@@ -455,7 +456,7 @@ impl Compiler<'_> {
 pub fn dependencies(plan: &PlanBody, slot: SlotId) -> Vec<SlotId> {
     let mut out = Vec::new();
     if let Some(s) = plan.slots.get(slot as usize) {
-        let mut seen = HashMap::new();
+        let mut seen = FxHashSet::default();
         deps(plan, &s.expr, s.env, &mut out, &mut seen);
     }
     out.sort_unstable();
@@ -463,9 +464,9 @@ pub fn dependencies(plan: &PlanBody, slot: SlotId) -> Vec<SlotId> {
     out
 }
 
-fn deps(plan: &PlanBody, e: &Expr, env: EnvId, out: &mut Vec<SlotId>, seen: &mut HashMap<(usize, EnvId), ()>) {
+fn deps(plan: &PlanBody, e: &Expr, env: EnvId, out: &mut Vec<SlotId>, seen: &mut FxHashSet<(usize, EnvId)>) {
     let key = (std::ptr::from_ref(e) as usize, env);
-    if seen.insert(key, ()).is_some() {
+    if !seen.insert(key) {
         return;
     }
     match &e.kind {

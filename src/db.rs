@@ -21,7 +21,7 @@ pub struct SourceFile {
     #[returns(ref)]
     pub path: String,
     #[returns(ref)]
-    pub text: String,
+    pub text: Arc<str>,
     #[returns(copy)]
     pub id: u32,
 }

@@ -23,7 +23,7 @@ use crate::time::YearMonth;
 use chrono::NaiveDate;
 use money::{ArithError, Rounding};
 use rust_decimal::Decimal;
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use value::Value;
@@ -280,10 +280,10 @@ struct Machine<'p> {
     /// tables, compile-time `if`) has none: anything that depends on the month is not constant there.
     month_known: bool,
     site: Arc<str>,
-    memo: HashMap<MemoKey, (Value, Option<TraceNode>)>,
+    memo: FxHashMap<MemoKey, (Value, Option<TraceNode>)>,
     busy: Vec<MemoKey>,
     trace: Vec<Vec<TraceNode>>,
-    env_scopes: HashMap<EnvId, Scope<'p>>,
+    env_scopes: FxHashMap<EnvId, Scope<'p>>,
 }
 
 impl<'p> Machine<'p> {
@@ -303,10 +303,10 @@ impl<'p> Machine<'p> {
             month,
             month_known: plan.is_some() || data.is_some(),
             site,
-            memo: HashMap::default(),
+            memo: FxHashMap::default(),
             busy: Vec::new(),
             trace: Vec::new(),
-            env_scopes: HashMap::default(),
+            env_scopes: FxHashMap::default(),
         }
     }
 
@@ -324,7 +324,7 @@ impl<'p> Machine<'p> {
             return s.clone();
         }
         let envs = self.envs;
-        let mut locals = Vec::new();
+        let mut locals = Vec::with_capacity(envs.get(env as usize).map_or(0, |e| e.bindings.len()));
         if let Some(e) = envs.get(env as usize) {
             for b in &e.bindings {
                 locals.push(match b {

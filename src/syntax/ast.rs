@@ -110,23 +110,21 @@ pub struct Contract {
     pub span: Span,
 }
 
-/// A statement of a contract or component body.
+/// A statement of a contract or component body. The larger statements are boxed so that a body
+/// (mostly properties and component instances) is a compact vector: parsed modules are kept by salsa
+/// for every file of a session.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "statements are few; boxing would only add indirection"
-)]
 pub enum Stmt {
-    Let(Let),
-    Line(Line),
-    Check(Check),
+    Let(Box<Let>),
+    Line(Box<Line>),
+    Check(Box<Check>),
     If(IfStmt),
-    For(ForStmt),
-    Group(GroupStmt),
-    Review(Review),
+    For(Box<ForStmt>),
+    Group(Box<GroupStmt>),
+    Review(Box<Review>),
     Instance(Instance),
     Property(Property),
-    Test(Test),
+    Test(Box<Test>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -3,5 +3,6 @@
 //! Parsing never fails: [`parser::parse`] returns the items it could read plus syntax diagnostics.
 
 pub mod ast;
+pub mod fast;
 pub mod parser;
 pub mod span;

@@ -47,7 +47,19 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 });
 
 /// Parses a whole file. Returns the module (with the items that parsed) and the syntax errors.
+///
+/// A file without syntax errors is read by [`fast::parse`](super::fast::parse), which builds the
+/// same module several times faster; anything else goes to pest ([`parse_with_pest`]).
 pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
+    match super::fast::parse(file, text) {
+        Some(module) => (module, Vec::new()),
+        None => parse_with_pest(file, text),
+    }
+}
+
+/// Parses a whole file with pest, the reference reading of the grammar, and recovers from syntax
+/// errors (see the module documentation).
+pub fn parse_with_pest(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
     match parse_piece(file, text, 0) {
         Ok(module) => module,
         Err(_) => {
@@ -571,7 +583,7 @@ impl Lower {
                 _ => Doc::default(),
             };
             let inner = inner.filter(|p| p.as_rule() != Rule::kw_test);
-            return Some(Stmt::Test(self.test(doc, span, inner)));
+            return Some(Stmt::Test(Box::new(self.test(doc, span, inner))));
         }
         let mut inner = pair.into_inner().peekable();
         let doc = match inner.peek() {
@@ -582,13 +594,13 @@ impl Lower {
         Some(match rule {
             Rule::let_stmt => {
                 let (name, ty, value) = self.binding(&mut inner)?;
-                Stmt::Let(Let {
+                Stmt::Let(Box::new(Let {
                     doc,
                     name,
                     ty,
                     value,
                     span,
-                })
+                }))
             }
             Rule::line_stmt => {
                 let mut name = None;
@@ -640,7 +652,7 @@ impl Lower {
                     }
                 }
                 line.amount = self.expr(amount_pair);
-                Stmt::Line(line)
+                Stmt::Line(Box::new(line))
             }
             Rule::check_stmt => {
                 let cond = self.expr(inner.next()?);
@@ -649,30 +661,30 @@ impl Lower {
                     _ => CheckKind::Exception,
                 };
                 let message = self.expr(inner.next()?);
-                Stmt::Check(Check {
+                Stmt::Check(Box::new(Check {
                     cond,
                     kind,
                     message,
                     span,
-                })
+                }))
             }
             Rule::if_stmt => Stmt::If(self.if_stmt(span, &mut inner)?),
             Rule::for_stmt => {
                 let var = self.ident(inner.next()?);
                 let list = self.expr(inner.next()?);
                 let body = self.body(inner.next()?);
-                Stmt::For(ForStmt { var, list, body, span })
+                Stmt::For(Box::new(ForStmt { var, list, body, span }))
             }
             Rule::group_stmt => {
                 let number = self.expr(inner.next()?);
                 let title = self.expr(inner.next()?);
                 let args = inner.map(|a| self.arg(a)).collect();
-                Stmt::Group(GroupStmt {
+                Stmt::Group(Box::new(GroupStmt {
                     number,
                     title,
                     args,
                     span,
-                })
+                }))
             }
             Rule::review_stmt => {
                 let parts: Vec<Pair<'_, Rule>> = inner.collect();
@@ -684,7 +696,7 @@ impl Lower {
                 } else {
                     ReviewKind::Always
                 };
-                Stmt::Review(Review { kind, span })
+                Stmt::Review(Box::new(Review { kind, span }))
             }
             Rule::instance => {
                 let component = self.ident(inner.next()?);
@@ -1134,7 +1146,7 @@ fn string_value(pair: Pair<'_, Rule>) -> String {
 }
 
 /// `100,750.25` → 100750.25 (commas must group thousands; the grammar checked that).
-fn parse_grouped(text: &str) -> Option<Decimal> {
+pub(crate) fn parse_grouped(text: &str) -> Option<Decimal> {
     Decimal::from_str(&text.replace(',', "")).ok()
 }
 
