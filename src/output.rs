@@ -16,7 +16,9 @@
 //!
 //! **Formats.** Amounts in `invoices.json` and the CSV files are decimal strings with exactly two
 //! decimals (`-12000.00`), rounded half away from zero if a value had more (line amounts already are
-//! cents, RULES.md §3). JSON is pretty-printed with two-space indentation and ends with a newline. CSV
+//! cents, RULES.md §3). `invoices.json` is pretty-printed with two-space indentation; `trace.json` is
+//! compact, one invoice per line (it is read by programs and is by far the largest file). Both end
+//! with a newline. CSV
 //! files are UTF-8 with RFC 4180 quoting (the `csv` crate, quoting only when needed) and `\n` line ends.
 //!
 //! `invoices.json` holds the fields DATA.md shows, in that order, plus four that people and tools need:
@@ -423,50 +425,30 @@ fn render_trace_json(period: YearMonth, invoices: &[&Invoice]) -> io::Result<Str
 /// Invoices serialized at once: enough to keep every core busy, few enough to keep memory flat.
 const TRACE_BATCH: usize = 256;
 
-/// `{"period", "billc", "invoices": [...]}`, pretty-printed as serde_json prints it. The invoices are
-/// serialized in parallel, a batch at a time, and written in order, so the bytes do not depend on the
-/// number of threads.
+/// `{"period", "billc", "invoices": [...]}` with one invoice per line, each in compact JSON: the
+/// file is read by programs (`billc explain`, `jq`), and at hundreds of megabytes for a large run,
+/// indentation would be most of it. The invoices are serialized in parallel, a batch at a time, and
+/// written in order, so the bytes do not depend on the number of threads.
 fn write_trace_json(w: &mut impl io::Write, period: YearMonth, invoices: &[&Invoice]) -> io::Result<()> {
     use rayon::prelude::*;
     let text = |v: &str| serde_json::to_string(v).map_err(io::Error::other);
     write!(
         w,
-        "{{\n  \"period\": {},\n  \"billc\": {},\n  \"invoices\": ",
+        "{{\"period\":{},\"billc\":{},\"invoices\":[",
         text(&period.to_string())?,
         text(env!("CARGO_PKG_VERSION"))?
     )?;
-    if invoices.is_empty() {
-        w.write_all(b"[]\n}\n")?;
-        return Ok(());
-    }
-    w.write_all(b"[")?;
     for (b, batch) in invoices.chunks(TRACE_BATCH).enumerate() {
         let parts = batch
             .par_iter()
-            .map(|inv| indented_json(inv, b"    "))
+            .map(|inv| serde_json::to_vec(inv).map_err(io::Error::other))
             .collect::<io::Result<Vec<Vec<u8>>>>()?;
         for (i, part) in parts.iter().enumerate() {
             w.write_all(if b == 0 && i == 0 { b"\n" } else { b",\n" })?;
             w.write_all(part)?;
         }
     }
-    w.write_all(b"\n  ]\n}\n")
-}
-
-/// A value pretty-printed with every line indented by `indent` (JSON strings hold no raw line
-/// breaks, so every `\n` is a line of the layout).
-fn indented_json<T: Serialize>(value: &T, indent: &[u8]) -> io::Result<Vec<u8>> {
-    let plain = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
-    let mut out = Vec::with_capacity(plain.len() + plain.len() / 8);
-    out.extend_from_slice(indent);
-    let mut from = 0;
-    for nl in memchr::memchr_iter(b'\n', &plain) {
-        out.extend_from_slice(plain.get(from..=nl).unwrap_or_default());
-        out.extend_from_slice(indent);
-        from = nl + 1;
-    }
-    out.extend_from_slice(plain.get(from..).unwrap_or_default());
-    Ok(out)
+    w.write_all(b"\n]}\n")
 }
 
 // ---- helpers ----------------------------------------------------------------------------------
