@@ -1,12 +1,15 @@
-//! `billc run` benchmarks (criterion): generated months for 100 and 1,000 sites, measured as data
-//! loading alone, the `csv` crate's own parsing of the same files (the baseline the loader is
-//! compared with), and a whole run (load + evaluate + assemble, without writing files).
+//! `billc run` benchmarks (criterion): generated months for 100, 1,000 and 10,000 sites, measured as
+//! the `csv` crate's own parsing of the same files (the baseline the loader is compared with), data
+//! loading of every row and of the rows the contracts need (what `billc run` does), and a whole run
+//! (load + evaluate + assemble, without writing files).
 //!
-//! Run: `cargo bench --bench run`. The 10,000-site month is measured end to end with
-//! `/usr/bin/time -v` (README, "Performance of billc run"), not here: one iteration takes seconds.
+//! Run: `cargo bench --bench run` (`-- "/100"` for the small sizes only; the 10,000-site data set,
+//! 1.1 GB, is generated once under `target/bench-data/`). The end-to-end command with the output
+//! files and peak memory is in README.md, "Performance".
 
 use billc::data::generate::{GenOptions, generate};
 use billc::data::{self, LoadOptions};
+use billc::demand::Demand;
 use billc::session::Session;
 use billc::time::YearMonth;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -62,13 +65,13 @@ fn csv_crate_rows(dir: &Path) -> u64 {
 }
 
 #[expect(clippy::expect_used, reason = "bench: the generated data loads")]
-fn load(dir: &Path) -> data::DataSet {
+fn load(dir: &Path, demand: Option<&Demand>) -> data::DataSet {
     data::load(
         &dir.join("data"),
         LoadOptions {
             period: PERIOD,
             history: 11,
-            demand: None,
+            demand,
         },
     )
     .expect("load")
@@ -89,20 +92,24 @@ fn plans(dir: &Path) -> Vec<std::sync::Arc<billc::compile::Plan>> {
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("billc run");
     group.sample_size(10);
-    for sites in [100u32, 1_000] {
+    for sites in [100u32, 1_000, 10_000] {
         let dir = dataset(sites);
-        let rows = load(&dir).rows_read();
+        let plans = plans(&dir);
+        let demand = Demand::of_plans(&plans, PERIOD, 11);
+        let rows = load(&dir, None).rows_read();
         group.throughput(Throughput::Elements(rows));
         group.bench_with_input(BenchmarkId::new("csv crate parse", sites), &dir, |b, dir| {
             b.iter(|| csv_crate_rows(&dir.join("data")))
         });
-        group.bench_with_input(BenchmarkId::new("load data", sites), &dir, |b, dir| {
-            b.iter(|| load(dir))
+        group.bench_with_input(BenchmarkId::new("load every row", sites), &dir, |b, dir| {
+            b.iter(|| load(dir, None))
         });
-        let plans = plans(&dir);
+        group.bench_with_input(BenchmarkId::new("load what contracts need", sites), &dir, |b, dir| {
+            b.iter(|| load(dir, Some(&demand)))
+        });
         group.bench_with_input(BenchmarkId::new("load + evaluate", sites), &dir, |b, dir| {
             b.iter(|| {
-                let set = load(dir);
+                let set = load(dir, Some(&demand));
                 let options = billc::run::RunOptions {
                     period: PERIOD,
                     skip_bad_sites: false,
