@@ -452,12 +452,13 @@ impl Compiler<'_> {
     }
 }
 
-/// The slots each slot reads directly (through arguments and `lines(tag)` too).
-pub fn dependencies(plan: &PlanBody, slot: SlotId) -> Vec<SlotId> {
+/// The slots a slot reads directly (through arguments and `lines(tag)` too). `seen` is scratch space
+/// (expressions already visited, per environment), emptied here: one set serves every slot of a plan.
+fn dependencies(plan: &PlanBody, slot: SlotId, seen: &mut FxHashSet<(usize, EnvId)>) -> Vec<SlotId> {
     let mut out = Vec::new();
     if let Some(s) = plan.slots.get(slot as usize) {
-        let mut seen = FxHashSet::default();
-        deps(plan, &s.expr, s.env, &mut out, &mut seen);
+        seen.clear();
+        deps(plan, &s.expr, s.env, &mut out, seen);
     }
     out.sort_unstable();
     out.dedup();
@@ -543,8 +544,9 @@ fn dependency_order(plan: &PlanBody) -> Result<Vec<SlotId>, Vec<SlotId>> {
         Done,
     }
     let n = plan.slots.len();
+    let mut seen = FxHashSet::default();
     let graph: Vec<Vec<SlotId>> = (0..n)
-        .map(|i| dependencies(plan, SlotId::try_from(i).unwrap_or(0)))
+        .map(|i| dependencies(plan, SlotId::try_from(i).unwrap_or(0), &mut seen))
         .collect();
     let mut mark = vec![Mark::New; n];
     let mut order = Vec::with_capacity(n);

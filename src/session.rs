@@ -30,20 +30,6 @@ pub struct Session {
     index: std::sync::OnceLock<Arc<SourceIndex>>,
 }
 
-/// A session's database holds every parsed file, checked module and plan: for 10,000 contracts,
-/// about a million allocations, which take a tenth of a second to free. Dropping a session hands the
-/// database to a thread of its own, so that the caller (often a command about to exit, or about to
-/// read the data) does not wait for it. Plans already handed out are not affected: they are shared.
-impl Drop for Session {
-    fn drop(&mut self) {
-        let db = std::mem::take(&mut self.db);
-        // If no thread can be started, the database is freed here, when the closure is dropped.
-        let _ = std::thread::Builder::new()
-            .name("billc-drop-session".into())
-            .spawn(move || drop(db));
-    }
-}
-
 impl Default for Session {
     fn default() -> Self {
         Session::new(BillDb::default())

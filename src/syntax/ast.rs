@@ -19,16 +19,16 @@ pub struct Module {
     pub items: Vec<Item>,
 }
 
-/// A top-level declaration.
+/// A top-level declaration. The larger ones are boxed, like [`Stmt`]'s, to keep modules compact.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Item {
     Use(Ident),
-    Const(Const),
+    Const(Box<Const>),
     Type(TypeDecl),
-    Fn(FnDecl),
+    Fn(Box<FnDecl>),
     Component(Component),
     Contract(Contract),
-    Test(Test),
+    Test(Box<Test>),
 }
 
 /// `const NAME [: Type] = expr`

@@ -304,13 +304,13 @@ impl<'t> Fast<'t> {
             "use" => Some(Item::Use(self.ident()?)),
             "const" => {
                 let (name, ty, value) = self.binding()?;
-                Some(Item::Const(Const {
+                Some(Item::Const(Box::new(Const {
                     doc,
                     name,
                     ty,
                     value,
                     span: self.span(start, self.pos),
-                }))
+                })))
             }
             "type" => {
                 let name = self.ident()?;
@@ -346,14 +346,14 @@ impl<'t> Fast<'t> {
                 }
                 self.skip();
                 let body = self.expr()?;
-                Some(Item::Fn(FnDecl {
+                Some(Item::Fn(Box::new(FnDecl {
                     doc,
                     name,
                     params,
                     ret,
                     body,
                     span: self.span(start, self.pos),
-                }))
+                })))
             }
             "component" => {
                 let name = self.ident()?;
@@ -381,7 +381,7 @@ impl<'t> Fast<'t> {
                     span: self.span(start, self.pos),
                 }))
             }
-            "test" => Some(Item::Test(self.test(start, doc)?)),
+            "test" => Some(Item::Test(Box::new(self.test(start, doc)?))),
             _ => None,
         }
     }

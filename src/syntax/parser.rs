@@ -384,13 +384,13 @@ impl Lower {
             Rule::use_decl => Item::Use(self.ident(inner.next()?)),
             Rule::const_decl => {
                 let (name, ty, value) = self.binding(&mut inner)?;
-                Item::Const(Const {
+                Item::Const(Box::new(Const {
                     doc,
                     name,
                     ty,
                     value,
                     span,
-                })
+                }))
             }
             Rule::type_decl => {
                 let name = self.ident(inner.next()?);
@@ -414,14 +414,14 @@ impl Lower {
                 let params = self.params(inner.next()?);
                 let ret = self.type_expr(inner.next()?);
                 let body = self.expr(inner.next()?);
-                Item::Fn(FnDecl {
+                Item::Fn(Box::new(FnDecl {
                     doc,
                     name,
                     params,
                     ret,
                     body,
                     span,
-                })
+                }))
             }
             Rule::component_decl => {
                 let name = self.ident(inner.next()?);
@@ -448,7 +448,7 @@ impl Lower {
                     span,
                 })
             }
-            Rule::test_decl => Item::Test(self.test(doc, span, inner)),
+            Rule::test_decl => Item::Test(Box::new(self.test(doc, span, inner))),
             _ => return None,
         })
     }
