@@ -93,9 +93,9 @@ pub fn is_revenue_gl(gl: &str) -> bool {
 }
 
 /// Σ amounts of the lines whose gl is a revenue account (4000–4999).
-pub fn invoiced_revenue(lines: &[InvoiceLine]) -> Result<Decimal, ReviewError> {
+pub fn invoiced_revenue<'a>(lines: impl IntoIterator<Item = &'a InvoiceLine>) -> Result<Decimal, ReviewError> {
     lines
-        .iter()
+        .into_iter()
         .filter(|l| is_revenue_gl(&l.gl))
         .try_fold(Decimal::ZERO, |acc, l| acc.checked_add(l.amount))
         .ok_or(ReviewError::Overflow)

@@ -288,7 +288,6 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
     };
     // Status: failed approval checks, then the revenue review.
     let mut reasons: Vec<String> = run.approvals.clone();
-    let all_lines: Vec<InvoiceLine> = run.lines.iter().map(|l| l.line.clone()).collect();
     // A contract that bills nothing this month has no statement to review.
     if let Some(def) = plan.review.as_ref().filter(|_| !run.lines.is_empty()) {
         let thresholds = match def {
@@ -304,7 +303,8 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
         let forecast = data.forecast(site, period);
         let posted = data.posted_revenue(site, period);
         let reviewed = posted.ok_or(review::ReviewError::Overflow).and_then(|posted| {
-            review::invoiced_revenue(&all_lines).and_then(|inv| review::review(forecast, posted, inv, thresholds))
+            review::invoiced_revenue(run.lines.iter().map(|l| &l.line))
+                .and_then(|inv| review::review(forecast, posted, inv, thresholds))
         });
         match reviewed {
             Ok(r) => {

@@ -460,7 +460,9 @@ impl DataSet {
                 continue;
             };
             for bucket in table.buckets() {
-                let (site, month) = self.buckets.site_month(bucket);
+                // The site's name is only made for the period's unused rows.
+                let month = self.buckets.month_of(bucket);
+                let mut site: Option<String> = None;
                 for g in table.rows(bucket) {
                     let Some(f) = files.get_mut(usize::from(g.file())) else {
                         continue;
@@ -470,7 +472,7 @@ impl DataSet {
                         f.used += n;
                     } else if month == self.period {
                         f.unmatched += n;
-                        let what = describe_group(t, g);
+                        let site = site.get_or_insert_with(|| self.buckets.site_month(bucket).0);
                         let entry = unmatched
                             .entry((site.clone(), usize::from(g.file())))
                             .or_insert_with(|| Unmatched {
@@ -486,7 +488,7 @@ impl DataSet {
                             if !entry.what.is_empty() {
                                 entry.what.push_str("; ");
                             }
-                            entry.what.push_str(&what);
+                            entry.what.push_str(&describe_group(t, g));
                         }
                     } else {
                         f.history += n;

@@ -125,11 +125,13 @@ impl Buckets {
     /// The site and month of a bucket.
     pub fn site_month(self, bucket: u32) -> (String, YearMonth) {
         let site = bucket / self.months.max(1);
+        (format!("{site:04}"), self.month_of(bucket))
+    }
+
+    /// The month of a bucket.
+    pub fn month_of(self, bucket: u32) -> YearMonth {
         let off = bucket % self.months.max(1);
-        (
-            format!("{site:04}"),
-            self.first.plus(i64::from(off)).unwrap_or(self.first),
-        )
+        self.first.plus(i64::from(off)).unwrap_or(self.first)
     }
 
     fn len(self) -> usize {
