@@ -152,6 +152,28 @@ pub struct Line {
     pub span: Span,
 }
 
+impl Line {
+    /// A line with its title and header span, no attributes yet, and an amount still to be read
+    /// (both parsers fill in the rest as they read it).
+    pub fn header(doc: Doc, name: Option<Ident>, title: Expr, amount_span: Span, span: Span) -> Line {
+        Line {
+            doc,
+            name,
+            title,
+            gl: None,
+            group: None,
+            tags: Vec::new(),
+            order: None,
+            desc: None,
+            amount: Expr {
+                kind: ExprKind::Error,
+                span: amount_span,
+            },
+            span,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CheckKind {
     /// The contract's invoices are not issued; an exception row is written.

@@ -875,21 +875,7 @@ impl<'t> Fast<'t> {
         });
         self.skip();
         let title = self.expr()?;
-        let mut line = Line {
-            doc,
-            name,
-            title,
-            gl: None,
-            group: None,
-            tags: Vec::new(),
-            order: None,
-            desc: None,
-            amount: Expr {
-                kind: ExprKind::Error,
-                span: Span::default(),
-            },
-            span: Span::default(),
-        };
+        let mut line = Line::header(doc, name, title, Span::default(), Span::default());
         loop {
             let save = self.pos;
             self.skip();

@@ -614,21 +614,8 @@ impl Lower {
                 let title_pair = parts.next()?;
                 let header_end = amount_pair.as_span().start();
                 let title = self.expr(title_pair);
-                let mut line = Line {
-                    doc,
-                    name,
-                    title,
-                    gl: None,
-                    group: None,
-                    tags: Vec::new(),
-                    order: None,
-                    desc: None,
-                    amount: Expr {
-                        kind: ExprKind::Error,
-                        span,
-                    },
-                    span: Span::new(self.file, span.start as usize, self.base + header_end),
-                };
+                let header = Span::new(self.file, span.start as usize, self.base + header_end);
+                let mut line = Line::header(doc, name, title, span, header);
                 for attr in parts {
                     let mut a = attr.into_inner();
                     let (Some(key), Some(value)) = (a.next(), a.next()) else {
