@@ -416,16 +416,7 @@ impl<'t> Fast<'t> {
             p.skip();
             Some((name, p.type_expr()?))
         };
-        if !self.eat(b'{') {
-            return None;
-        }
-        self.skip();
-        let fields = self.separated(field).unwrap_or_default();
-        self.skip();
-        if !self.eat(b'}') {
-            return None;
-        }
-        Some(fields)
+        self.delimited(b'{', field, b'}')
     }
 
     /// `ident ~ ("|" ~ ident)+`
@@ -474,16 +465,7 @@ impl<'t> Fast<'t> {
                 span: p.span(start, p.pos),
             })
         };
-        if !self.eat(b'(') {
-            return None;
-        }
-        self.skip();
-        let params = self.separated(param).unwrap_or_default();
-        self.skip();
-        if !self.eat(b')') {
-            return None;
-        }
-        Some(params)
+        self.delimited(b'(', param, b')')
     }
 
     /// `type_name ~ ("<" ~ type_expr ~ ("," ~ type_expr)* ~ ">")? ~ ("/" ~ ident)?`
@@ -535,6 +517,17 @@ impl<'t> Fast<'t> {
                 span: p.span(start, p.pos),
             })
         })
+    }
+
+    /// `open ~ (element ~ ("," ~ element)* ~ ","?)? ~ close`
+    fn delimited<T>(&mut self, open: u8, element: impl FnMut(&mut Self) -> Option<T>, close: u8) -> Option<Vec<T>> {
+        if !self.eat(open) {
+            return None;
+        }
+        self.skip();
+        let items = self.separated(element).unwrap_or_default();
+        self.skip();
+        self.eat(close).then_some(items)
     }
 
     /// `(x ~ ("," ~ x)* ~ ","?)?` without the brackets around it: the elements, or `None` if there
@@ -920,13 +913,7 @@ impl<'t> Fast<'t> {
 
     /// `"[" ~ (ident ~ ("," ~ ident)* ~ ","?)? ~ "]"`
     fn tag_list(&mut self) -> Option<Vec<Ident>> {
-        if !self.eat(b'[') {
-            return None;
-        }
-        self.skip();
-        let tags = self.separated(Self::ident).unwrap_or_default();
-        self.skip();
-        self.eat(b']').then_some(tags)
+        self.delimited(b'[', Self::ident, b']')
     }
 
     /// `kw_if ~ expr ~ body ~ (kw_else ~ (if_stmt | body))?`
@@ -1217,13 +1204,7 @@ impl<'t> Fast<'t> {
             let value = p.expr()?;
             Some(CallArg { name, value })
         };
-        if !self.eat(b'(') {
-            return None;
-        }
-        self.skip();
-        let args = self.separated(arg).unwrap_or_default();
-        self.skip();
-        self.eat(b')').then_some(args)
+        self.delimited(b'(', arg, b')')
     }
 
     /// `primary`: alternatives chosen by their first character, then `if_expr | currency_money |
@@ -1320,13 +1301,7 @@ impl<'t> Fast<'t> {
 
     /// `"[" ~ (expr ~ ("," ~ expr)* ~ ","?)? ~ "]"`
     fn list(&mut self) -> Option<ExprKind> {
-        if !self.eat(b'[') {
-            return None;
-        }
-        self.skip();
-        let items = self.separated(Self::expr).unwrap_or_default();
-        self.skip();
-        self.eat(b']').then_some(ExprKind::List(items))
+        self.delimited(b'[', Self::expr, b']').map(ExprKind::List)
     }
 
     /// `"{" ~ (ident ~ ":" ~ expr ~ ("," ~ ident ~ ":" ~ expr)* ~ ","?)? ~ "}"`
@@ -1340,13 +1315,7 @@ impl<'t> Fast<'t> {
             p.skip();
             Some((name, p.expr()?))
         };
-        if !self.eat(b'{') {
-            return None;
-        }
-        self.skip();
-        let fields = self.separated(field).unwrap_or_default();
-        self.skip();
-        self.eat(b'}').then_some(ExprKind::Record(fields))
+        self.delimited(b'{', field, b'}').map(ExprKind::Record)
     }
 
     /// `"{" ~ tier ~ (("," | kw_then)? ~ tier)* ~ ","? ~ "}"`
