@@ -181,6 +181,16 @@ impl<'t> Fast<'t> {
         }
     }
 
+    /// A keyword and the white space after it (`None`, nothing consumed, if the keyword is not
+    /// there).
+    fn keyword(&mut self, keyword: &str) -> Option<()> {
+        if !self.kw(keyword) {
+            return None;
+        }
+        self.skip();
+        Some(())
+    }
+
     /// Runs `f`; if it fails, puts the position back (an optional part or an alternative).
     fn attempt<T>(&mut self, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
         let save = self.pos;
@@ -794,14 +804,8 @@ impl<'t> Fast<'t> {
 
     /// `kw_no ~ kw_line ~ expr ~ (kw_group ~ expr)?`
     fn expect_no_line(&mut self, start: usize) -> Option<Expect> {
-        if !self.kw("no") {
-            return None;
-        }
-        self.skip();
-        if !self.kw("line") {
-            return None;
-        }
-        self.skip();
+        self.keyword("no")?;
+        self.keyword("line")?;
         let title = self.expr()?;
         self.skip();
         let group = self.expect_group();
@@ -814,10 +818,7 @@ impl<'t> Fast<'t> {
 
     /// `kw_line ~ expr ~ (kw_group ~ expr)? ~ "=" ~ expr`
     fn expect_line(&mut self, start: usize) -> Option<Expect> {
-        if !self.kw("line") {
-            return None;
-        }
-        self.skip();
+        self.keyword("line")?;
         let title = self.expr()?;
         self.skip();
         let group = self.expect_group();
@@ -833,10 +834,7 @@ impl<'t> Fast<'t> {
 
     /// `kw_total ~ (kw_group ~ expr)? ~ "=" ~ expr`
     fn expect_total(&mut self, start: usize) -> Option<Expect> {
-        if !self.kw("total") {
-            return None;
-        }
-        self.skip();
+        self.keyword("total")?;
         let group = self.expect_group();
         self.skip();
         let amount = self.equals_expr()?;
@@ -919,10 +917,7 @@ impl<'t> Fast<'t> {
     /// `kw_if ~ expr ~ body ~ (kw_else ~ (if_stmt | body))?`
     fn if_stmt(&mut self) -> Option<IfStmt> {
         let start = self.pos;
-        if !self.kw("if") {
-            return None;
-        }
-        self.skip();
+        self.keyword("if")?;
         let cond = self.expr()?;
         self.skip();
         let then = self.body()?;
@@ -949,10 +944,7 @@ impl<'t> Fast<'t> {
 
     /// `kw_group ~ expr ~ expr ~ ("{" ~ arg* ~ "}")?`
     fn group_stmt(&mut self, start: usize) -> Option<Stmt> {
-        if !self.kw("group") {
-            return None;
-        }
-        self.skip();
+        self.keyword("group")?;
         let number = self.expr()?;
         self.skip();
         let title = self.expr()?;
@@ -1280,16 +1272,10 @@ impl<'t> Fast<'t> {
         self.skip();
         let body = self.expr()?;
         self.skip();
-        if !self.kw("for") {
-            return None;
-        }
-        self.skip();
+        self.keyword("for")?;
         let var = self.ident()?;
         self.skip();
-        if !self.kw("in") {
-            return None;
-        }
-        self.skip();
+        self.keyword("in")?;
         let list = self.expr()?;
         self.skip();
         self.eat(b']').then(|| ExprKind::Comprehension {
