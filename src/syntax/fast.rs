@@ -432,20 +432,7 @@ impl<'t> Fast<'t> {
     /// `ident ~ ("|" ~ ident)+`
     fn enum_type(&mut self) -> Option<Vec<Ident>> {
         let mut variants = vec![self.ident()?];
-        loop {
-            let next = self.attempt(|p| {
-                p.skip();
-                if !p.eat(b'|') {
-                    return None;
-                }
-                p.skip();
-                p.ident()
-            });
-            match next {
-                Some(v) => variants.push(v),
-                None => break,
-            }
-        }
+        self.followers(&mut variants, b'|', Self::ident);
         if variants.len() < 2 { None } else { Some(variants) }
     }
 
@@ -491,20 +478,7 @@ impl<'t> Fast<'t> {
                     }
                     p.skip();
                     let mut args = vec![p.type_expr()?];
-                    loop {
-                        let next = p.attempt(|p| {
-                            p.skip();
-                            if !p.eat(b',') {
-                                return None;
-                            }
-                            p.skip();
-                            p.type_expr()
-                        });
-                        match next {
-                            Some(a) => args.push(a),
-                            None => break,
-                        }
-                    }
+                    p.followers(&mut args, b',', Self::type_expr);
                     p.skip();
                     if !p.eat(b'>') {
                         return None;
@@ -540,24 +514,30 @@ impl<'t> Fast<'t> {
         self.eat(close).then_some(items)
     }
 
+    /// `item*`: pushes items onto `out` while `item` reads one (a failed attempt consumes nothing).
+    fn many<T>(&mut self, out: &mut Vec<T>, mut item: impl FnMut(&mut Self) -> Option<T>) {
+        while let Some(x) = self.attempt(&mut item) {
+            out.push(x);
+        }
+    }
+
+    /// `(sep ~ element)*` after a first element, white space allowed around `sep`.
+    fn followers<T>(&mut self, out: &mut Vec<T>, sep: u8, mut element: impl FnMut(&mut Self) -> Option<T>) {
+        self.many(out, |p| {
+            p.skip();
+            if !p.eat(sep) {
+                return None;
+            }
+            p.skip();
+            element(p)
+        });
+    }
+
     /// `(x ~ ("," ~ x)* ~ ","?)?` without the brackets around it: the elements, or `None` if there
     /// is not even one (the position is then unchanged).
     fn separated<T>(&mut self, mut element: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
         let mut out = vec![self.attempt(&mut element)?];
-        loop {
-            let next = self.attempt(|p| {
-                p.skip();
-                if !p.eat(b',') {
-                    return None;
-                }
-                p.skip();
-                element(p)
-            });
-            match next {
-                Some(x) => out.push(x),
-                None => break,
-            }
-        }
+        self.followers(&mut out, b',', element);
         let save = self.pos;
         self.skip();
         if !self.eat(b',') {
@@ -1002,16 +982,10 @@ impl<'t> Fast<'t> {
         let mut args = Vec::new();
         if let Some(first) = self.attempt(arg) {
             args.push(first);
-            loop {
-                let next = self.attempt(|p| {
-                    p.skip();
-                    arg(p)
-                });
-                match next {
-                    Some(a) => args.push(a),
-                    None => break,
-                }
-            }
+            self.many(&mut args, |p| {
+                p.skip();
+                arg(p)
+            });
         }
         self.skip();
         self.eat(b'}').then(|| exact(args))
@@ -1311,20 +1285,14 @@ impl<'t> Fast<'t> {
         }
         self.skip();
         let mut tiers = vec![self.tier()?];
-        loop {
-            let next = self.attempt(|p| {
-                p.skip();
-                if !p.eat(b',') {
-                    p.kw("then");
-                }
-                p.skip();
-                p.tier()
-            });
-            match next {
-                Some(t) => tiers.push(t),
-                None => break,
+        self.many(&mut tiers, |p| {
+            p.skip();
+            if !p.eat(b',') {
+                p.kw("then");
             }
-        }
+            p.skip();
+            p.tier()
+        });
         self.skip();
         self.eat(b',');
         self.skip();
