@@ -114,6 +114,11 @@ impl Demand {
             .unwrap_or(0)
     }
 
+    /// Whether site number `site` reads `table` `back` months before the period.
+    pub fn reads(&self, table: TableName, site: usize, back: i64) -> bool {
+        reaches(self.table(table), site, back)
+    }
+
     /// The most months any site reads of a table.
     pub fn deepest(&self, table: TableName) -> u16 {
         self.back
@@ -132,6 +137,12 @@ impl Demand {
     pub fn table(&self, table: TableName) -> &[u16] {
         self.back.get(table_slot(table)).map_or(&[], Vec::as_slice)
     }
+}
+
+/// Whether `back` months before the period is within what site number `site` reads, given the
+/// months per site of one table (the period itself always is).
+pub fn reaches(months: &[u16], site: usize, back: i64) -> bool {
+    back <= 0 || months.get(site).is_some_and(|b| i64::from(*b) >= back)
 }
 
 fn clamp(history: u32) -> u16 {
@@ -382,6 +393,13 @@ impl<'p> Walker<'p> {
         }
     }
 
+    /// The expression a let or line name stands for, with the scope it is written in.
+    fn body_ref(&mut self, scope: &Scope<'p>, index: u32) -> Option<(&'p Expr, Scope<'p>)> {
+        let plan = self.plan;
+        let slot = plan.slots.get(plan.resolve_ref(scope.env?, index)? as usize)?;
+        Some((&slot.expr, self.env_scope(slot.env)))
+    }
+
     /// The value of an expression when it is a constant reachable through names: a literal, a
     /// component argument or default, a field of a record built from those (`s.window` of
     /// `structure(codes, tiers, accumulate)`), a let holding one. `None` when it depends on anything
@@ -398,10 +416,8 @@ impl<'p> Walker<'p> {
                 Local::Opaque => None,
             },
             ExprKind::BodyRef(i) => {
-                let slot = self.plan.resolve_ref(scope.env?, *i)?;
-                let slot = self.plan.slots.get(slot as usize)?;
-                let s = self.env_scope(slot.env);
-                self.static_value(&slot.expr, &s, depth + 1)
+                let (x, s) = self.body_ref(scope, *i)?;
+                self.static_value(x, &s, depth + 1)
             }
             ExprKind::Call(f, args) => {
                 let inner = call_scope(args, scope);
@@ -426,10 +442,8 @@ impl<'p> Walker<'p> {
                 _ => None,
             },
             ExprKind::BodyRef(i) => {
-                let slot = self.plan.resolve_ref(scope.env?, *i)?;
-                let slot = self.plan.slots.get(slot as usize)?;
-                let s = self.env_scope(slot.env);
-                self.elements(&slot.expr, &s, depth + 1)
+                let (x, s) = self.body_ref(scope, *i)?;
+                self.elements(x, &s, depth + 1)
             }
             _ => match self.static_value(e, scope, depth + 1)? {
                 Value::List(items) => Some(items.iter().cloned().map(Local::Value).collect()),
@@ -454,10 +468,8 @@ impl<'p> Walker<'p> {
                 Local::Opaque => None,
             },
             ExprKind::BodyRef(i) => {
-                let slot = self.plan.resolve_ref(scope.env?, *i)?;
-                let slot = self.plan.slots.get(slot as usize)?;
-                let s = self.env_scope(slot.env);
-                self.static_field(&slot.expr, &s, name, depth + 1)
+                let (x, s) = self.body_ref(scope, *i)?;
+                self.static_field(x, &s, name, depth + 1)
             }
             ExprKind::Call(f, args) => {
                 let inner = call_scope(args, scope);

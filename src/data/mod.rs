@@ -564,9 +564,8 @@ impl DataView for DataSet {
     }
     fn covers(&self, table: TableName, site: &str, month: YearMonth) -> bool {
         let back = self.period.months_since(month);
-        let within = month >= self.first_month && back >= 0;
-        within
-            && (back == 0
-                || parse::site_number(site.as_bytes()).is_some_and(|n| i64::from(self.demand.back(table, n)) >= back))
+        month >= self.first_month
+            && back >= 0
+            && (back == 0 || parse::site_number(site.as_bytes()).is_some_and(|n| self.demand.reads(table, n, back)))
     }
 }

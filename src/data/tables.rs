@@ -142,8 +142,7 @@ pub struct Needs<'a> {
 impl Needs<'_> {
     /// Whether a row of site number `site` and `month` (within the window) is needed.
     fn needs(self, window: Window, site: usize, month: YearMonth) -> bool {
-        let back = window.last.months_since(month);
-        back <= 0 || self.back.get(site).is_some_and(|b| i64::from(*b) >= back)
+        crate::demand::reaches(self.back, site, window.last.months_since(month))
     }
 }
 
