@@ -8,6 +8,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Whether an invoice can be sent as is (RULES.md §11).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,9 +89,10 @@ pub struct TraceNode {
     /// Extra facts about this step: tier bands, filters, row counts, months of a window.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub facts: Vec<Fact>,
-    /// The values this one was computed from.
+    /// The values this one was computed from. A value used in several places (a `let` read by two
+    /// lines) is one shared node, not a copy per use; it is written out in full at each use.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub inputs: Vec<TraceNode>,
+    pub inputs: Vec<Arc<TraceNode>>,
 }
 
 /// A labelled fact attached to a trace node.

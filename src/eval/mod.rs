@@ -280,9 +280,9 @@ struct Machine<'p> {
     /// tables, compile-time `if`) has none: anything that depends on the month is not constant there.
     month_known: bool,
     site: Arc<str>,
-    memo: FxHashMap<MemoKey, (Value, Option<TraceNode>)>,
+    memo: FxHashMap<MemoKey, (Value, Option<Arc<TraceNode>>)>,
     busy: Vec<MemoKey>,
-    trace: Vec<Vec<TraceNode>>,
+    trace: Vec<Vec<Arc<TraceNode>>>,
     env_scopes: FxHashMap<EnvId, Scope<'p>>,
 }
 
@@ -344,7 +344,7 @@ impl<'p> Machine<'p> {
         scope
     }
 
-    fn record(&mut self, cx: &Cx<'p>, node: TraceNode) {
+    fn record(&mut self, cx: &Cx<'p>, node: Arc<TraceNode>) {
         if cx.tracing
             && let Some(top) = self.trace.last_mut()
         {
@@ -362,7 +362,7 @@ impl<'p> Machine<'p> {
                 facts,
                 inputs: Vec::new(),
             };
-            self.record(cx, node);
+            self.record(cx, Arc::new(node));
         }
     }
 
@@ -411,16 +411,18 @@ impl<'p> Machine<'p> {
         if is_line && let Value::Money(d, c) = v {
             v = Value::Money(money::cents(d), c);
         }
-        let node = cx.tracing.then(|| TraceNode {
-            label: if is_line {
-                format!("line {}", slot.name)
-            } else {
-                format!("let {}", slot.name)
-            },
-            value: v.display(),
-            source: self.loc(slot.span),
-            facts: Vec::new(),
-            inputs: children,
+        let node = cx.tracing.then(|| {
+            Arc::new(TraceNode {
+                label: if is_line {
+                    format!("line {}", slot.name)
+                } else {
+                    format!("let {}", slot.name)
+                },
+                value: v.display(),
+                source: self.loc(slot.span),
+                facts: Vec::new(),
+                inputs: children,
+            })
         });
         if let Some(n) = node.clone() {
             self.record(cx, n);
@@ -900,7 +902,7 @@ impl<'p> Machine<'p> {
                         facts,
                         inputs: Vec::new(),
                     };
-                    self.record(cx, node);
+                    self.record(cx, Arc::new(node));
                 }
                 Ok(result)
             }
@@ -1052,7 +1054,7 @@ impl<'p> Machine<'p> {
                         facts,
                         inputs: Vec::new(),
                     };
-                    self.record(cx, node);
+                    self.record(cx, Arc::new(node));
                 }
                 Ok(Value::TierResult(Arc::new(outcome)))
             }
@@ -1176,7 +1178,7 @@ impl<'p> Machine<'p> {
                         ],
                         inputs: Vec::new(),
                     };
-                    self.record(cx, node);
+                    self.record(cx, Arc::new(node));
                 }
                 Ok(Value::Percent(change))
             }
@@ -1412,7 +1414,7 @@ impl<'p> Machine<'p> {
                 facts,
                 inputs: Vec::new(),
             };
-            self.record(cx, node);
+            self.record(cx, Arc::new(node));
         }
         Ok(current)
     }

@@ -94,13 +94,17 @@ pub fn run_contract(plan: &Plan, data: &dyn DataView, period: YearMonth) -> Resu
             None => String::new(),
         };
         // The slot's own node is the trace of the line.
-        let mut trace = nodes.pop().unwrap_or(TraceNode {
-            label: format!("line {title}"),
-            value: Value::Money(amount, crate::check::ty::Currency::USD).display(),
-            source: plan.sources.loc(line.span),
-            facts: Vec::new(),
-            inputs: Vec::new(),
-        });
+        // (The memo keeps a reference to it, so this copies the node itself, not the subtree.)
+        let mut trace = nodes
+            .pop()
+            .map(std::sync::Arc::unwrap_or_clone)
+            .unwrap_or_else(|| TraceNode {
+                label: format!("line {title}"),
+                value: Value::Money(amount, crate::check::ty::Currency::USD).display(),
+                source: plan.sources.loc(line.span),
+                facts: Vec::new(),
+                inputs: Vec::new(),
+            });
         trace.label = format!("line \"{title}\"");
         with_order.push((
             line.order,

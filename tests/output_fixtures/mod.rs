@@ -40,7 +40,7 @@ pub fn facts(mut n: TraceNode, facts: &[(&str, &str)]) -> TraceNode {
 }
 
 pub fn inputs(mut n: TraceNode, inputs: Vec<TraceNode>) -> TraceNode {
-    n.inputs = inputs;
+    n.inputs = inputs.into_iter().map(std::sync::Arc::new).collect();
     n
 }
 
