@@ -13,7 +13,7 @@ use crate::hir::{Expr, ExprKind, Stmt};
 use crate::syntax::ast::CheckKind;
 use crate::syntax::span::Span;
 use rust_decimal::Decimal;
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -86,6 +86,34 @@ pub struct SourceIndex {
     /// Byte offsets where each file's lines start, computed on first use (traces ask for the line
     /// of every value they record: a binary search, not a scan from the start of the file).
     line_starts: Vec<std::sync::OnceLock<Vec<u32>>>,
+    /// Locations already made: every contract's trace points at the same standard-library rules, so
+    /// each is built once and shared.
+    locs: LocCache,
+}
+
+/// The shared locations of a [`SourceIndex`]. A cache, not data: a copy starts empty and two caches
+/// compare equal.
+#[derive(Default)]
+struct LocCache(std::sync::RwLock<FxHashMap<Span, Arc<crate::invoice::SourceLoc>>>);
+
+impl Clone for LocCache {
+    fn clone(&self) -> LocCache {
+        LocCache::default()
+    }
+}
+
+impl PartialEq for LocCache {
+    fn eq(&self, _: &LocCache) -> bool {
+        true
+    }
+}
+
+impl Eq for LocCache {}
+
+impl std::fmt::Debug for LocCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LocCache")
+    }
 }
 
 impl SourceIndex {
@@ -93,11 +121,23 @@ impl SourceIndex {
         SourceIndex {
             line_starts: files.iter().map(|_| std::sync::OnceLock::new()).collect(),
             files,
+            locs: LocCache::default(),
         }
     }
 
-    /// The location of a span, with the first line of its text.
-    pub fn loc(&self, span: Span) -> Option<crate::invoice::SourceLoc> {
+    /// The location of a span, with the first line of its text (made once per span, then shared).
+    pub fn loc(&self, span: Span) -> Option<Arc<crate::invoice::SourceLoc>> {
+        if let Some(loc) = self.locs.0.read().ok().and_then(|m| m.get(&span).cloned()) {
+            return Some(loc);
+        }
+        let loc = Arc::new(self.make_loc(span)?);
+        if let Ok(mut m) = self.locs.0.write() {
+            m.insert(span, loc.clone());
+        }
+        Some(loc)
+    }
+
+    fn make_loc(&self, span: Span) -> Option<crate::invoice::SourceLoc> {
         let (path, text) = self.files.get(span.file.0 as usize)?;
         let starts = self.line_starts.get(span.file.0 as usize)?.get_or_init(|| {
             std::iter::once(0)

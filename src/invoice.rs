@@ -85,7 +85,7 @@ pub struct TraceNode {
     pub value: String,
     /// Where the rule is written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<SourceLoc>,
+    pub source: Option<Arc<SourceLoc>>,
     /// Extra facts about this step: tier bands, filters, row counts, months of a window.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub facts: Vec<Fact>,

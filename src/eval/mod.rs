@@ -366,7 +366,7 @@ impl<'p> Machine<'p> {
         }
     }
 
-    fn loc(&self, span: Span) -> Option<crate::invoice::SourceLoc> {
+    fn loc(&self, span: Span) -> Option<Arc<crate::invoice::SourceLoc>> {
         self.plan.and_then(|p| p.sources.loc(span))
     }
 

@@ -19,12 +19,12 @@ pub fn node(label: &str, value: &str) -> TraceNode {
 }
 
 pub fn at(mut n: TraceNode, file: &str, line: u32, text: &str) -> TraceNode {
-    n.source = Some(SourceLoc {
+    n.source = Some(std::sync::Arc::new(SourceLoc {
         file: file.into(),
         line,
         column: 5,
         text: text.into(),
-    });
+    }));
     n
 }
 
