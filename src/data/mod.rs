@@ -263,69 +263,83 @@ pub fn load(dir: &Path, options: LoadOptions<'_>) -> Result<DataSet, LoadError> 
         first: first_month,
         last: period,
     };
-    // Each table is read while the previous one is finished (sorted and indexed) on the other cores.
-    let mut pending: Option<(TableName, tables::FactBuilder)> = None;
-    for t in FACT_TABLES.into_iter().map(Some).chain([None]) {
-        let buckets = set.buckets;
-        let (finished, read) = rayon::join(
-            || pending.take().map(|(done, b)| (done, b.finish(buckets))),
-            || -> Result<Option<(TableName, tables::FactBuilder)>, LoadError> {
-                let Some(t) = t else { return Ok(None) };
-                let name = format!("{}.csv", t.name());
-                let sources = files_of(dir, &name, &months, &folders);
-                let shadowed: BTreeSet<YearMonth> = sources.iter().filter_map(|s| s.folder).collect();
-                let mut builder = tables::FactBuilder::new(t);
-                for source in &sources {
-                    let file_index = set.files.len() + builder.files_read();
-                    let needs = tables::Needs { back: demand.table(t) };
-                    let outcome = builder.read(source, file_index, window, needs, &shadowed)?;
-                    builder.record(source.rel.clone(), outcome);
+    // The small files (sites, forecast, indexes, ad hoc charges) are read while the fact tables are;
+    // they are taken into the data set afterwards, in the same order as before.
+    let read_small_files = || -> Result<Vec<(Source, tables::SmallRead)>, LoadError> {
+        let mut reads = Vec::new();
+        for kind in tables::SMALL_FILES {
+            let name = format!("{}.csv", kind.name());
+            let sources = files_of(dir, &name, &months, &folders);
+            let shadowed: BTreeSet<YearMonth> = sources.iter().filter_map(|s| s.folder).collect();
+            for source in sources {
+                let read = tables::read_small(kind, &source, window, &shadowed)?;
+                reads.push((source, read));
+            }
+        }
+        Ok(reads)
+    };
+    let read_fact_tables = || -> Result<(), LoadError> {
+        // Each table is read while the previous one is finished (sorted and indexed) on the other cores.
+        let mut pending: Option<(TableName, tables::FactBuilder)> = None;
+        for t in FACT_TABLES.into_iter().map(Some).chain([None]) {
+            let buckets = set.buckets;
+            let (finished, read) = rayon::join(
+                || pending.take().map(|(done, b)| (done, b.finish(buckets))),
+                || -> Result<Option<(TableName, tables::FactBuilder)>, LoadError> {
+                    let Some(t) = t else { return Ok(None) };
+                    let name = format!("{}.csv", t.name());
+                    let sources = files_of(dir, &name, &months, &folders);
+                    let shadowed: BTreeSet<YearMonth> = sources.iter().filter_map(|s| s.folder).collect();
+                    let mut builder = tables::FactBuilder::new(t);
+                    for source in &sources {
+                        let file_index = set.files.len() + builder.files_read();
+                        let needs = tables::Needs { back: demand.table(t) };
+                        let outcome = builder.read(source, file_index, window, needs, &shadowed)?;
+                        builder.record(source.rel.clone(), outcome);
+                    }
+                    Ok(Some((t, builder)))
+                },
+            );
+            if let Some((done, (table, bad))) = finished {
+                set.bad_rows.extend(bad);
+                if let Some(slot) = set.tables.get_mut(table_slot(done)) {
+                    *slot = table;
                 }
-                Ok(Some((t, builder)))
-            },
-        );
-        if let Some((done, (table, bad))) = finished {
-            set.bad_rows.extend(bad);
-            if let Some(slot) = set.tables.get_mut(table_slot(done)) {
-                *slot = table;
+            }
+            pending = read?;
+            if let Some((_, builder)) = &mut pending {
+                for (rel, outcome) in builder.take_outcomes() {
+                    digests.push((rel.clone(), outcome.digest));
+                    set.files.push(FileAccount {
+                        file: rel,
+                        rows: outcome.rows,
+                        bad: outcome.bad,
+                        other_months: outcome.other_months,
+                        history: outcome.not_needed,
+                        bytes: outcome.bytes,
+                        ..FileAccount::default()
+                    });
+                }
             }
         }
-        pending = read?;
-        if let Some((_, builder)) = &mut pending {
-            for (rel, outcome) in builder.take_outcomes() {
-                digests.push((rel.clone(), outcome.digest));
-                set.files.push(FileAccount {
-                    file: rel,
-                    rows: outcome.rows,
-                    bad: outcome.bad,
-                    other_months: outcome.other_months,
-                    history: outcome.not_needed,
-                    bytes: outcome.bytes,
-                    ..FileAccount::default()
-                });
-            }
-        }
-    }
-    for kind in tables::SMALL_FILES {
-        let name = format!("{}.csv", kind.name());
-        let sources = files_of(dir, &name, &months, &folders);
-        let shadowed: BTreeSet<YearMonth> = sources.iter().filter_map(|s| s.folder).collect();
-        for source in sources {
-            let file_index = set.files.len();
-            let read = tables::read_small(kind, &source, window, &shadowed)?;
-            digests.push((source.rel.clone(), read.digest.clone()));
-            set.files.push(FileAccount {
-                file: source.rel.clone(),
-                rows: read.rows,
-                bad: read.bad.len() as u64,
-                other_months: read.other_months,
-                bytes: read.bytes,
-                ..FileAccount::default()
-            });
-            let mut keys = Vec::new();
-            set.absorb(read, &mut keys);
-            set.small.push(SmallRows { file: file_index, keys });
-        }
+        Ok(())
+    };
+    let (facts, small_reads) = rayon::join(read_fact_tables, read_small_files);
+    facts?;
+    for (source, read) in small_reads? {
+        let file_index = set.files.len();
+        digests.push((source.rel.clone(), read.digest.clone()));
+        set.files.push(FileAccount {
+            file: source.rel.clone(),
+            rows: read.rows,
+            bad: read.bad.len() as u64,
+            other_months: read.other_months,
+            bytes: read.bytes,
+            ..FileAccount::default()
+        });
+        let mut keys = Vec::new();
+        set.absorb(read, &mut keys);
+        set.small.push(SmallRows { file: file_index, keys });
     }
     set.demand = demand;
     set.bad_rows
