@@ -19,8 +19,8 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// Tells mimalloc never to hand freed memory back to the operating system. A billc command is a
 /// batch that ends within seconds; memory it frees (file blocks, the compiler's caches, the data once
 /// evaluated) is better reused by the next phase than returned and faulted in again, zeroed page by
-/// page. On the 10,000-site benchmark this removes over 90% of the page faults (6,000 → 460) and
-/// about a fifth of a second of system time (README → Performance).
+/// page. On the 10,000-site benchmark this removed over 90% of the page faults (6,000 → 460, with
+/// huge pages) and about a fifth of a second of system time (README → Performance).
 #[allow(unsafe_code, reason = "one FFI call that stores an integer option; see SAFETY")]
 fn keep_freed_memory() {
     // SAFETY: `mi_option_set` takes two integers and writes one entry of mimalloc's static option
