@@ -12,22 +12,6 @@ use std::path::{Path, PathBuf};
 /// core (syntax trees, traces), where glibc's arenas showed as a tenth of the profile.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// mimalloc's option `purge_delay` (its index in `mi_option_e`, mimalloc v3 `include/mimalloc.h`).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Tells mimalloc never to hand freed memory back to the operating system. A billc command is a
-/// batch that ends within seconds; memory it frees (file blocks, the compiler's caches, the data once
-/// evaluated) is better reused by the next phase than returned and faulted in again, zeroed page by
-/// page. On the 10,000-site benchmark this removed over 90% of the page faults (6,000 → 460, with
-/// huge pages) and about a fifth of a second of system time (README → Performance).
-#[allow(unsafe_code, reason = "one FFI call that stores an integer option; see SAFETY")]
-fn keep_freed_memory() {
-    // SAFETY: `mi_option_set` takes two integers and writes one entry of mimalloc's static option
-    // table; it touches no memory of ours. It is not thread safe, so it is called first thing in
-    // `main`, before any other thread exists.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
-}
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -131,7 +115,6 @@ struct RunArgs {
 }
 
 fn main() -> ExitCode {
-    keep_freed_memory();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -601,24 +584,4 @@ fn import_powerbill(paths: &[PathBuf], out: &Path) -> ExitCode {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
-}
-
-#[cfg(test)]
-mod tests {
-    /// Index 15 is mimalloc v3's `purge_delay`: it holds that option's documented default (1000 ms)
-    /// until `keep_freed_memory` sets it to -1 (never purge). A mimalloc upgrade that renumbers the
-    /// options fails here.
-    #[test]
-    #[allow(unsafe_code, reason = "reads one mimalloc option")]
-    fn keep_freed_memory_sets_mimalloc_purge_delay() {
-        let get = || {
-            // SAFETY: reads one integer of mimalloc's static option table.
-            unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) }
-        };
-        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-            assert_eq!(get(), 1000);
-        }
-        super::keep_freed_memory();
-        assert_eq!(get(), -1);
-    }
 }
