@@ -263,14 +263,18 @@ pub fn load(dir: &Path, options: LoadOptions<'_>) -> Result<DataSet, LoadError> 
         first: first_month,
         last: period,
     };
+    // A table's files (the top-level one, then month folders) and the months that have a folder file.
+    let sources_of = |table: &str| {
+        let sources = files_of(dir, &format!("{table}.csv"), &months, &folders);
+        let shadowed: BTreeSet<YearMonth> = sources.iter().filter_map(|s| s.folder).collect();
+        (sources, shadowed)
+    };
     // The small files (sites, forecast, indexes, ad hoc charges) are read while the fact tables are;
     // they are taken into the data set afterwards, in the same order as before.
     let read_small_files = || -> Result<Vec<(Source, tables::SmallRead)>, LoadError> {
         let mut reads = Vec::new();
         for kind in tables::SMALL_FILES {
-            let name = format!("{}.csv", kind.name());
-            let sources = files_of(dir, &name, &months, &folders);
-            let shadowed: BTreeSet<YearMonth> = sources.iter().filter_map(|s| s.folder).collect();
+            let (sources, shadowed) = sources_of(kind.name());
             for source in sources {
                 let read = tables::read_small(kind, &source, window, &shadowed)?;
                 reads.push((source, read));
@@ -287,9 +291,7 @@ pub fn load(dir: &Path, options: LoadOptions<'_>) -> Result<DataSet, LoadError> 
                 || pending.take().map(|(done, b)| (done, b.finish(buckets))),
                 || -> Result<Option<(TableName, tables::FactBuilder)>, LoadError> {
                     let Some(t) = t else { return Ok(None) };
-                    let name = format!("{}.csv", t.name());
-                    let sources = files_of(dir, &name, &months, &folders);
-                    let shadowed: BTreeSet<YearMonth> = sources.iter().filter_map(|s| s.folder).collect();
+                    let (sources, shadowed) = sources_of(t.name());
                     let mut builder = tables::FactBuilder::new(t);
                     for source in &sources {
                         let file_index = set.files.len() + builder.files_read();
