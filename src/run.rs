@@ -419,6 +419,7 @@ pub fn summary(report: &RunReport, seconds: f64, rows: u64, bytes: u64) -> Strin
         }
     ));
     s.push_str(&format!("  contracts failed {:>3}\n", report.failed_contracts));
+    // Rows per second and megabytes: measurements for people, not money.
     let rate = if seconds > 0.0 { rows as f64 / seconds } else { 0.0 };
     s.push_str(&format!(
         "  input      {rows:>9} rows, {:.1} MB, {} bad\n",
