@@ -5,7 +5,7 @@
 #[path = "common/gen.rs"]
 mod generate;
 
-use billc::session::Session;
+use billc_lang::session::Session;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 

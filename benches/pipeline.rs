@@ -1,12 +1,12 @@
 //! Parse, check and compile the bundled contracts (criterion). Run: `cargo bench --bench pipeline`.
 
-use billc::session::Session;
+use billc_lang::session::Session;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
 fn sources() -> Vec<(String, String)> {
     let mut paths = Vec::new();
-    billc::source::collect(std::path::Path::new("contracts"), "bill", &mut paths).unwrap_or_default();
+    billc_billing::sources::collect(std::path::Path::new("contracts"), "bill", &mut paths).unwrap_or_default();
     paths
         .iter()
         .filter_map(|p| Some((p.to_string_lossy().to_string(), std::fs::read_to_string(p).ok()?)))
@@ -18,7 +18,7 @@ fn pipeline(c: &mut Criterion) {
     c.bench_function("parse contracts/", |b| {
         b.iter(|| {
             for (_, text) in &sources {
-                black_box(billc::syntax::parser::parse(billc::syntax::span::FileId(0), text));
+                black_box(billc_lang::syntax::parser::parse(billc_lang::span::FileId(0), text));
             }
         })
     });

@@ -7,11 +7,11 @@
 //! 1.1 GB, is generated once under `target/bench-data/`). The end-to-end command with the output
 //! files and peak memory is in README.md, "Performance".
 
-use billc::data::generate::{GenOptions, generate};
-use billc::data::{self, LoadOptions};
-use billc::demand::Demand;
-use billc::session::Session;
-use billc::time::YearMonth;
+use billc_data::generate::{GenOptions, generate};
+use billc_data::{LoadOptions};
+use billc_lang::demand::Demand;
+use billc_lang::session::Session;
+use billc_lang::time::YearMonth;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -65,8 +65,8 @@ fn csv_crate_rows(dir: &Path) -> u64 {
 }
 
 #[expect(clippy::expect_used, reason = "bench: the generated data loads")]
-fn load(dir: &Path, demand: Option<&Demand>) -> data::DataSet {
-    data::load(
+fn load(dir: &Path, demand: Option<&Demand>) -> billc_data::DataSet {
+    billc_data::load(
         &dir.join("data"),
         LoadOptions {
             period: PERIOD,
@@ -78,9 +78,9 @@ fn load(dir: &Path, demand: Option<&Demand>) -> data::DataSet {
 }
 
 #[expect(clippy::expect_used, reason = "bench setup")]
-fn plans(dir: &Path) -> Vec<std::sync::Arc<billc::compile::Plan>> {
+fn plans(dir: &Path) -> Vec<std::sync::Arc<billc_lang::plan::Plan>> {
     let mut paths = Vec::new();
-    billc::source::collect(&dir.join("contracts"), "bill", &mut paths).expect("contracts");
+    billc_billing::sources::collect(&dir.join("contracts"), "bill", &mut paths).expect("contracts");
     let mut session = Session::default();
     let files: Vec<_> = paths
         .iter()
@@ -110,11 +110,11 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("load + evaluate", sites), &dir, |b, dir| {
             b.iter(|| {
                 let set = load(dir, Some(&demand));
-                let options = billc::run::RunOptions {
+                let options = billc_billing::run::RunOptions {
                     period: PERIOD,
                     skip_bad_sites: false,
                 };
-                black_box(billc::run::run(
+                black_box(billc_billing::run::run(
                     &plans,
                     &set,
                     options,

@@ -2,8 +2,8 @@
 //!
 //! Exit status: 0 success, 1 the input is wrong (diagnostics printed), 2 usage error.
 
-use billc::diag::render;
-use billc::session::Session;
+use billc_lang::diag::render;
+use billc_lang::session::Session;
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -141,10 +141,10 @@ fn main() -> ExitCode {
 }
 
 /// Loads `.bill` files (folders searched recursively, in sorted order) into a session.
-fn load(paths: &[PathBuf]) -> Result<(Session, Vec<billc::db::SourceFile>), ExitCode> {
+fn load(paths: &[PathBuf]) -> Result<(Session, Vec<billc_lang::db::SourceFile>), ExitCode> {
     let mut files = Vec::new();
     for p in paths {
-        if let Err(e) = billc::source::collect(p, "bill", &mut files) {
+        if let Err(e) = billc_billing::sources::collect(p, "bill", &mut files) {
             eprintln!("error: {e}");
             return Err(ExitCode::from(2));
         }
@@ -170,7 +170,7 @@ fn display(p: &Path) -> String {
     p.to_string_lossy().replace('\\', "/")
 }
 
-fn emit(session: &Session, diags: &[billc::diag::Diagnostic]) {
+fn emit(session: &Session, diags: &[billc_lang::diag::Diagnostic]) {
     let sources = session.sources();
     let list: Vec<(&str, &str)> = sources.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
     render::emit(diags, &list, std::io::stderr().is_terminal());
@@ -213,7 +213,7 @@ fn test(paths: &[PathBuf]) -> ExitCode {
         emit(&session, &diags);
         return ExitCode::from(1);
     }
-    let report = billc::testing::run_tests(&session, &files);
+    let report = billc_lang::testing::run_tests(&session, &files);
     for failure in &report.failures {
         eprintln!("FAIL {}\n  {}", failure.name, failure.message.replace('\n', "\n  "));
     }
@@ -236,7 +236,7 @@ fn usage(message: &str) -> ExitCode {
 
 fn run(args: &RunArgs) -> ExitCode {
     let started = std::time::Instant::now();
-    let Some(period) = billc::time::YearMonth::parse(&args.period) else {
+    let Some(period) = billc_lang::time::YearMonth::parse(&args.period) else {
         return usage(&format!("--period `{}` is not a month (YYYY-MM)", args.period));
     };
     if let Some(n) = args.threads
@@ -261,10 +261,10 @@ fn run(args: &RunArgs) -> ExitCode {
     let t_compiled = started.elapsed();
     // Only the rows the contracts can read are parsed: the period's, and earlier months' for the
     // sites whose windows reach them.
-    let demand = billc::demand::Demand::of_plans(&plans, period, args.history);
-    let data = match billc::data::load(
+    let demand = billc_lang::demand::Demand::of_plans(&plans, period, args.history);
+    let data = match billc_data::load(
         &args.data,
-        billc::data::LoadOptions {
+        billc_data::LoadOptions {
             period,
             history: args.history,
             demand: Some(&demand),
@@ -278,12 +278,12 @@ fn run(args: &RunArgs) -> ExitCode {
     };
     let t_loaded = started.elapsed();
     let progress = std::sync::atomic::AtomicUsize::new(0);
-    let options = billc::run::RunOptions {
+    let options = billc_billing::run::RunOptions {
         period,
         skip_bad_sites: args.skip_bad_sites,
     };
     let report = with_progress(&progress, plans.len(), || {
-        billc::run::run(&plans, &data, options, contracts_digest, &progress)
+        billc_billing::run::run(&plans, &data, options, contracts_digest, &progress)
     });
     let t_evaluated = started.elapsed();
     // What the summary needs from the data. The data and the plans are then left for the operating
@@ -300,21 +300,34 @@ fn run(args: &RunArgs) -> ExitCode {
     let written = if report.refused {
         write_refused(&dir, &report)
     } else {
-        billc::output::write(&args.out, &report.output).map(|_| ())
+        billc_billing::output::write(&args.out, &report.output).map(|_| ())
     }
-    .and_then(|()| std::fs::write(dir.join("inputs.csv"), billc::output::inputs_csv(&report.accounts)?))
-    .and_then(|()| std::fs::write(dir.join("unmatched.csv"), billc::output::unmatched_csv(&report.unread)?));
+    .and_then(|()| {
+        std::fs::write(
+            dir.join("inputs.csv"),
+            billc_billing::output::inputs_csv(&report.accounts)?,
+        )
+    })
+    .and_then(|()| {
+        std::fs::write(
+            dir.join("unmatched.csv"),
+            billc_billing::output::unmatched_csv(&report.unread)?,
+        )
+    });
     if let Err(e) = written {
         eprintln!("error: cannot write `{}`: {e}", dir.display());
         return ExitCode::from(1);
     }
     if args.explain {
-        for inv in billc::output::sorted_invoices(&report.output.invoices) {
-            println!("{}", billc::explain::explain_text(inv));
+        for inv in billc_billing::output::sorted_invoices(&report.output.invoices) {
+            println!("{}", billc_billing::explain::explain_text(inv));
         }
     }
     let seconds = started.elapsed().as_secs_f64();
-    print!("{}", billc::run::summary(&report, seconds, rows_read, bytes_read));
+    print!(
+        "{}",
+        billc_billing::run::summary(&report, seconds, rows_read, bytes_read)
+    );
     println!(
         "  phases     contracts {:.2}s, data {:.2}s, evaluation {:.2}s, output {:.2}s",
         t_compiled.as_secs_f64(),
@@ -331,7 +344,7 @@ fn run(args: &RunArgs) -> ExitCode {
 }
 
 /// The exit status of a run, with the reason on stderr when it is not success.
-fn exit_status(report: &billc::run::RunReport, bad_lines: &[String], dir: &Path) -> ExitCode {
+fn exit_status(report: &billc_billing::run::RunReport, bad_lines: &[String], dir: &Path) -> ExitCode {
     if report.refused {
         eprintln!(
             "error: {} bad row{} in the data; no invoices were written (see {}/exceptions.csv)",
@@ -361,12 +374,12 @@ fn exit_status(report: &billc::run::RunReport, bad_lines: &[String], dir: &Path)
 
 /// A refused run writes its exceptions and removes the invoice files of an earlier run of the period,
 /// so nobody mistakes them for this run's.
-fn write_refused(dir: &Path, report: &billc::run::RunReport) -> std::io::Result<()> {
+fn write_refused(dir: &Path, report: &billc_billing::run::RunReport) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for name in [
-        billc::output::INVOICES_JSON,
-        billc::output::INVOICES_CSV,
-        billc::output::TRACE_JSON,
+        billc_billing::output::INVOICES_JSON,
+        billc_billing::output::INVOICES_CSV,
+        billc_billing::output::TRACE_JSON,
     ] {
         match std::fs::remove_file(dir.join(name)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
@@ -374,8 +387,8 @@ fn write_refused(dir: &Path, report: &billc::run::RunReport) -> std::io::Result<
         }
     }
     std::fs::write(
-        dir.join(billc::output::EXCEPTIONS_CSV),
-        billc::output::exceptions_csv(&report.output.exceptions)?,
+        dir.join(billc_billing::output::EXCEPTIONS_CSV),
+        billc_billing::output::exceptions_csv(&report.output.exceptions)?,
     )
 }
 
@@ -429,14 +442,14 @@ fn explain(dir: &Path, key: &str, format: &str) -> ExitCode {
     if format != "text" && format != "json" {
         return usage(&format!("--format `{format}`: expected `text` or `json`"));
     }
-    let trace = match billc::output::read_trace(dir) {
+    let trace = match billc_billing::output::read_trace(dir) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(1);
         }
     };
-    let found = billc::explain::find(&trace.invoices, key);
+    let found = billc_billing::explain::find(&trace.invoices, key);
     if found.is_empty() {
         eprintln!(
             "error: no invoice `{key}` in {} (give an invoice number like 0238-202506-01-01, or a site)",
@@ -446,22 +459,22 @@ fn explain(dir: &Path, key: &str, format: &str) -> ExitCode {
     }
     for inv in found {
         if format == "json" {
-            print!("{}", billc::explain::explain_json(inv));
+            print!("{}", billc_billing::explain::explain_json(inv));
         } else {
-            println!("{}", billc::explain::explain_text(inv));
+            println!("{}", billc_billing::explain::explain_text(inv));
         }
     }
     ExitCode::SUCCESS
 }
 
 fn generate(sites: u32, period: &str, months: u32, seed: u64, out: &Path) -> ExitCode {
-    let Some(period) = billc::time::YearMonth::parse(period) else {
+    let Some(period) = billc_lang::time::YearMonth::parse(period) else {
         return usage(&format!("--period `{period}` is not a month (YYYY-MM)"));
     };
     let started = std::time::Instant::now();
-    match billc::data::generate::generate(
+    match billc_data::generate::generate(
         out,
-        billc::data::generate::GenOptions {
+        billc_data::generate::GenOptions {
             sites,
             period,
             months,
@@ -491,7 +504,7 @@ fn generate(sites: u32, period: &str, months: u32, seed: u64, out: &Path) -> Exi
 fn import_powerbill(paths: &[PathBuf], out: &Path) -> ExitCode {
     let mut files = Vec::new();
     for p in paths {
-        if let Err(e) = billc::source::collect(p, "json", &mut files) {
+        if let Err(e) = billc_billing::sources::collect(p, "json", &mut files) {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
@@ -514,7 +527,7 @@ fn import_powerbill(paths: &[PathBuf], out: &Path) -> ExitCode {
                 continue;
             }
         };
-        match billc::powerbill::import(&source, &json) {
+        match billc_powerbill::import(&source, &json) {
             Ok(imported) => {
                 let mut name = imported.file_name.clone();
                 let mut n = 2;
@@ -536,7 +549,7 @@ fn import_powerbill(paths: &[PathBuf], out: &Path) -> ExitCode {
             }
         }
     }
-    let report = match billc::powerbill::report_csv(&warnings) {
+    let report = match billc_powerbill::report_csv(&warnings) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

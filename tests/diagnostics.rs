@@ -5,8 +5,8 @@
 //! Update the snapshots with `INSTA_UPDATE=always cargo test --test diagnostics` and review every
 //! `.snap` by eye: it must name file, line, column and the reason, and help where it can.
 
-use billc::diag::{Code, Diagnostic};
-use billc::session::Session;
+use billc_lang::diag::{Code, Diagnostic};
+use billc_lang::session::Session;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -35,7 +35,7 @@ fn check(path: &Path) -> (String, Vec<Diagnostic>, String) {
     let diags = session.diagnostics(&[file]);
     let sources = session.sources();
     let list: Vec<(&str, &str)> = sources.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
-    let rendered = billc::diag::render::render_plain(&diags, &list);
+    let rendered = billc_lang::diag::render::render_plain(&diags, &list);
     (text, diags, rendered)
 }
 
@@ -161,7 +161,7 @@ proptest! {
         }
         let sources = session.sources();
         let list: Vec<(&str, &str)> = sources.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
-        let rendered = billc::diag::render::render_plain(&diags, &list);
+        let rendered = billc_lang::diag::render::render_plain(&diags, &list);
         prop_assert_eq!(rendered.is_empty(), diags.is_empty());
     }
 }
@@ -170,17 +170,18 @@ proptest! {
 /// (the grammar's `keyword` rule is grouped by first letter for speed).
 #[test]
 fn keywords_are_not_names_and_near_misses_are() {
-    for kw in billc::syntax::fast::KEYWORDS {
-        let (_, errors) = billc::syntax::parser::parse(billc::syntax::span::FileId(0), &format!("const {kw} = 1\n"));
+    for kw in billc_lang::syntax::fast::KEYWORDS {
+        let (_, errors) = billc_lang::syntax::parser::parse(billc_lang::span::FileId(0), &format!("const {kw} = 1\n"));
         assert_eq!(errors.len(), 1, "`{kw}` was accepted as a name");
         let near = format!("{kw}x");
         let (module, errors) =
-            billc::syntax::parser::parse(billc::syntax::span::FileId(0), &format!("const {near} = 1\n"));
+            billc_lang::syntax::parser::parse(billc_lang::span::FileId(0), &format!("const {near} = 1\n"));
         assert!(errors.is_empty(), "`{near}` was refused: {errors:?}");
         assert_eq!(module.items.len(), 1);
     }
     for near in ["a", "co", "contrac", "f", "fo", "i", "t", "te", "wher", "_use", "Use"] {
-        let (_, errors) = billc::syntax::parser::parse(billc::syntax::span::FileId(0), &format!("const {near} = 1\n"));
+        let (_, errors) =
+            billc_lang::syntax::parser::parse(billc_lang::span::FileId(0), &format!("const {near} = 1\n"));
         assert!(errors.is_empty(), "`{near}` was refused: {errors:?}");
     }
 }

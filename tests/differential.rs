@@ -6,12 +6,12 @@
 
 mod reference;
 
-use billc::check::ty::Currency;
-use billc::eval::value::Value;
-use billc::powerbill::model::Config;
-use billc::session::Session;
-use billc::testdata::MemData;
-use billc::time::YearMonth;
+use billc_lang::session::Session;
+use billc_lang::testdata::MemData;
+use billc_lang::time::YearMonth;
+use billc_lang::ty::Currency;
+use billc_lang::value::Value;
+use billc_powerbill::model::Config;
 use chrono::NaiveDate;
 use reference::{Data, Gl, Rev, Shift, Stat};
 use rust_decimal::Decimal;
@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// The generator's own deterministic random numbers, with the two shapes this test needs.
-struct Rng(billc::data::generate::SplitMix);
+struct Rng(billc_data::generate::SplitMix);
 
 impl Rng {
     fn cents(&mut self, lo: i64, hi: i64) -> Decimal {
@@ -33,7 +33,7 @@ impl Rng {
 /// Months of realistic rows for the codes, jobs and accounts the configuration uses.
 #[expect(clippy::unwrap_used, reason = "test data generation")]
 fn generate(c: &Config, seed: u64, months: &[YearMonth]) -> Data {
-    let mut r = Rng(billc::data::generate::SplitMix(
+    let mut r = Rng(billc_data::generate::SplitMix(
         seed.wrapping_mul(7919) ^ u64::from(c.metadata.site_number.parse::<u32>().unwrap_or(0)),
     ));
     let o = &c.original;
@@ -229,7 +229,7 @@ fn mem(site: &str, d: &Data) -> MemData {
 #[expect(clippy::unwrap_used, reason = "test helper")]
 fn compare(dir: &Path, seeds: u64) -> (usize, std::collections::BTreeMap<String, usize>, Vec<String>) {
     let mut files = Vec::new();
-    billc::source::collect(dir, "json", &mut files).unwrap();
+    billc_billing::sources::collect(dir, "json", &mut files).unwrap();
     let first = YearMonth::parse("2024-01").unwrap();
     let months: Vec<YearMonth> = first.through(YearMonth::parse("2026-02").unwrap()).collect();
     let compared: Vec<YearMonth> = YearMonth::parse("2025-03")
@@ -242,7 +242,7 @@ fn compare(dir: &Path, seeds: u64) -> (usize, std::collections::BTreeMap<String,
     for path in &files {
         let json = std::fs::read_to_string(path).unwrap();
         let config: Config = serde_json::from_str(&json).unwrap();
-        let imported = billc::powerbill::import("fixture.json", &json).unwrap();
+        let imported = billc_powerbill::import("fixture.json", &json).unwrap();
         let mut session = Session::default();
         let f = session.add_file("imported.bill", &imported.text);
         let plans = session.plans(&[f]);
@@ -252,7 +252,7 @@ fn compare(dir: &Path, seeds: u64) -> (usize, std::collections::BTreeMap<String,
             let mem = mem(&plan.site, &data);
             for m in &compared {
                 let want = reference::evaluate(&config, &data, *m);
-                let got = match billc::eval::run_contract(plan, &mem, *m) {
+                let got = match billc_lang::eval::run_contract(plan, &mem, *m) {
                     Ok(run) => {
                         let mut lines: Vec<reference::Line> = run
                             .lines

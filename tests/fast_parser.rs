@@ -5,9 +5,9 @@
 #[path = "../benches/common/gen.rs"]
 mod generate;
 
-use billc::syntax::fast;
-use billc::syntax::parser::parse_with_pest;
-use billc::syntax::span::FileId;
+use billc_lang::span::FileId;
+use billc_lang::syntax::fast;
+use billc_lang::syntax::parser::parse_with_pest;
 use std::path::{Path, PathBuf};
 
 /// Checks one text; returns whether the fast path answered.
@@ -69,7 +69,7 @@ fn generated_contracts_take_the_fast_path() {
     }
     // `billc generate`'s contracts
     for i in 0..2000 {
-        let text = billc::data::generate::contract(i);
+        let text = billc_data::generate::contract(i);
         assert!(
             agrees(&format!("billc generate {i}"), &text),
             "contract {i} left to pest:\n{text}"

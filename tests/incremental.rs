@@ -5,8 +5,8 @@
 #[path = "../benches/common/gen.rs"]
 mod generate;
 
-use billc::db::{BillDb, QueryLog};
-use billc::session::Session;
+use billc_lang::db::{BillDb, QueryLog};
+use billc_lang::session::Session;
 use salsa::plumbing::AsId;
 
 /// The queries executed since the last call (and clears the log).
@@ -31,7 +31,7 @@ const PLAIN: &str = r#"contract "2000" {
 "#;
 
 /// Five generated contracts (all `use towne_park`) and one plain contract, checked once.
-fn session() -> (Session, QueryLog, Vec<billc::db::SourceFile>) {
+fn session() -> (Session, QueryLog, Vec<billc_lang::db::SourceFile>) {
     let (db, log) = BillDb::with_log();
     let mut session = Session::new(db);
     let mut files: Vec<_> = generate::contracts(5)
@@ -98,7 +98,7 @@ fn editing_one_contract_re_runs_only_its_queries() {
 fn editing_a_stdlib_function_re_checks_its_dependents_only() {
     let (mut session, log, files) = session();
     take(&log);
-    let stdlib = billc::session::STDLIB[0].1;
+    let stdlib = billc_lang::session::STDLIB[0].1;
     let old = r#"fn validations() -> Money = sum(revenue.billable_net_validation where deposit_flag == "V")"#;
     assert!(stdlib.contains(old));
     let new = r#"fn validations() -> Money = sum(revenue.billable_net_validation where deposit_flag == "V" and category != "Per Man Hour")"#;

@@ -2,7 +2,7 @@
 
 mod output_fixtures;
 
-use billc::explain::{explain_json, explain_text, find};
+use billc_billing::explain::{explain_json, explain_text, find};
 use output_fixtures::*;
 
 #[test]
@@ -28,7 +28,7 @@ fn json_form() {
 #[test]
 fn json_form_round_trips() {
     let inv = management_agreement();
-    let back: billc::invoice::Invoice = serde_json::from_str(&explain_json(&inv)).unwrap();
+    let back: billc_billing::invoice::Invoice = serde_json::from_str(&explain_json(&inv)).unwrap();
     assert_eq!(back, inv);
 }
 

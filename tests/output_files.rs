@@ -3,9 +3,9 @@
 
 mod output_fixtures;
 
-use billc::invoice::Exception;
-use billc::output::{self, RunOutput};
-use billc::time::YearMonth;
+use billc_billing::invoice::Exception;
+use billc_billing::output::{self, RunOutput};
+use billc_lang::time::YearMonth;
 use output_fixtures::*;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -2,14 +2,14 @@
 
 mod output_fixtures;
 
-use billc::gp::{
+use billc_billing::gp::{
     self, GpDocument, GpError, GpKind, GpRow, GpSite, batch_id, company_code, deferral_release, export,
     parking_tax_journal,
 };
-use billc::invoice::Invoice;
-use billc::numbering::Billing;
-use billc::output::format_money;
-use billc::time::{YearMonth, parse_date};
+use billc_billing::invoice::Invoice;
+use billc_lang::terms::Billing;
+use billc_lang::time::{YearMonth, parse_date};
+use billc_lang::value::format::format_cents as format_money;
 use output_fixtures::{invoice, line, node};
 use proptest::prelude::*;
 use rust_decimal::Decimal;

@@ -3,21 +3,21 @@
 //! check clean and evaluate; suspicious values become warnings; all 516 configurations of
 //! ../shared/powerbill/contracts import and check clean when that folder is present.
 
-use billc::powerbill::{Warning, import};
-use billc::session::Session;
-use billc::testdata::MemData;
-use billc::time::YearMonth;
+use billc_lang::session::Session;
+use billc_lang::testdata::MemData;
+use billc_lang::time::YearMonth;
+use billc_powerbill::{Warning, import};
 use std::path::{Path, PathBuf};
 
 #[expect(clippy::unwrap_used, reason = "test helper")]
 fn json_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    billc::source::collect(dir, "json", &mut files).unwrap();
+    billc_billing::sources::collect(dir, "json", &mut files).unwrap();
     files
 }
 
 #[expect(clippy::unwrap_used, reason = "test helper")]
-fn import_file(path: &Path) -> billc::powerbill::Imported {
+fn import_file(path: &Path) -> billc_powerbill::Imported {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     import(&name, &std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -68,12 +68,12 @@ fn import_check_and_run(dir: &Path) -> (usize, std::collections::BTreeMap<&'stat
             &plan.site,
             &[(
                 "start_date".into(),
-                billc::eval::value::Value::Date(billc::time::parse_date("2019-04-01").unwrap()),
+                billc_lang::value::Value::Date(billc_lang::time::parse_date("2019-04-01").unwrap()),
             )],
         )
         .unwrap();
         for period in ["2025-06", "2026-02"] {
-            let run = billc::eval::run_contract(plan, &data, YearMonth::parse(period).unwrap());
+            let run = billc_lang::eval::run_contract(plan, &data, YearMonth::parse(period).unwrap());
             assert!(run.is_ok(), "{} {period}: {:?}", plan.file, run.err());
         }
     }

@@ -2,8 +2,8 @@
 //! exact report), determinism across thread counts, row accounting, contracts that fail on their
 //! data, `--skip-bad-sites`, and `billc explain` on real runs.
 
-use billc::data::{self, LoadOptions};
-use billc::time::YearMonth;
+use billc_data::LoadOptions;
+use billc_lang::time::YearMonth;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -163,7 +163,7 @@ fn data_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 /// The bad-row reports (or the load error) of a data directory, one per line.
 fn report(dir: &Path) -> String {
-    match data::load(
+    match billc_data::load(
         dir,
         LoadOptions {
             period: ym("2025-06"),
@@ -392,7 +392,7 @@ fn output_is_byte_identical_whatever_the_threads() {
 fn every_input_row_is_accounted_for() {
     let g = generated(25);
     let period = ym("2025-06");
-    let set = data::load(
+    let set = billc_data::load(
         &g.path().join("data"),
         LoadOptions {
             period,
@@ -425,8 +425,8 @@ fn every_input_row_is_accounted_for() {
 
 /// Compiles every `.bill` file under `dir`.
 #[expect(clippy::unwrap_used, reason = "test helper")]
-fn plans_of(dir: &Path) -> Vec<std::sync::Arc<billc::compile::Plan>> {
-    let mut session = billc::session::Session::default();
+fn plans_of(dir: &Path) -> Vec<std::sync::Arc<billc_lang::plan::Plan>> {
+    let mut session = billc_lang::session::Session::default();
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -451,9 +451,9 @@ fn plans_of(dir: &Path) -> Vec<std::sync::Arc<billc::compile::Plan>> {
 #[expect(clippy::unwrap_used, reason = "test")]
 fn same_run_with_and_without_demand(contracts: &Path, data_dir: &Path, period: YearMonth) -> usize {
     let plans = plans_of(contracts);
-    let demand = billc::demand::Demand::of_plans(&plans, period, 11);
-    let bill = |demand: Option<&billc::demand::Demand>| {
-        let data = data::load(
+    let demand = billc_lang::demand::Demand::of_plans(&plans, period, 11);
+    let bill = |demand: Option<&billc_lang::demand::Demand>| {
+        let data = billc_data::load(
             data_dir,
             LoadOptions {
                 period,
@@ -462,18 +462,18 @@ fn same_run_with_and_without_demand(contracts: &Path, data_dir: &Path, period: Y
             },
         )
         .unwrap();
-        let options = billc::run::RunOptions {
+        let options = billc_billing::run::RunOptions {
             period,
             skip_bad_sites: false,
         };
         let progress = std::sync::atomic::AtomicUsize::new(0);
-        billc::run::run(&plans, &data, options, String::new(), &progress)
+        billc_billing::run::run(&plans, &data, options, String::new(), &progress)
     };
     let (needed, all) = (bill(Some(&demand)), bill(None));
     assert_eq!(needed.failed_contracts, 0);
     assert_eq!(
-        billc::output::trace_json(period, &needed.output.invoices).unwrap(),
-        billc::output::trace_json(period, &all.output.invoices).unwrap()
+        billc_billing::output::trace_json(period, &needed.output.invoices).unwrap(),
+        billc_billing::output::trace_json(period, &all.output.invoices).unwrap()
     );
     assert_eq!(needed.output.exceptions, all.output.exceptions);
     assert_eq!(needed.accounts, all.accounts);
@@ -516,7 +516,7 @@ fn explain_real_invoices() {
     }
     let (code, stdout, _) = billc(&["explain", dir, "0002-202506-01-01", "--format", "json"]);
     assert_eq!(code, 0);
-    let inv: billc::invoice::Invoice = serde_json::from_str(&stdout).unwrap();
+    let inv: billc_billing::invoice::Invoice = serde_json::from_str(&stdout).unwrap();
     assert_eq!(inv.number, "0002-202506-01-01");
     let (code, _, stderr) = billc(&["explain", dir, "9999-202506-01-01"]);
     assert_eq!(code, 1);

@@ -2,10 +2,10 @@
 //! rounding helpers of `eval::money`. Amounts are exact decimals with cents; rates are percentages
 //! with two decimals, so every expected value below is exact, not approximate.
 
-use billc::check::ty::Currency;
-use billc::eval::money::{self, Rounding};
-use billc::eval::tiers::tiered;
-use billc::eval::value::{TierOutcome, TierValue, Value};
+use billc_lang::eval::tiers::tiered;
+use billc_lang::ty::Currency;
+use billc_lang::value::money::{self, Rounding};
+use billc_lang::value::{TierOutcome, TierValue, Value};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 

@@ -1,6 +1,6 @@
 //! Calendar arithmetic: the month-end policy and month parsing.
 
-use billc::time::*;
+use billc_lang::time::*;
 use chrono::NaiveDate;
 
 #[expect(clippy::unwrap_used, reason = "a test helper: a bad date in a test is a test bug")]

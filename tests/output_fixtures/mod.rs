@@ -3,8 +3,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
-use billc::invoice::{Fact, Invoice, InvoiceLine, SourceLoc, Status, TraceNode};
-use billc::time::parse_date;
+use billc_billing::invoice::{Fact, Invoice, InvoiceLine, SourceLoc, Status, TraceNode};
+use billc_lang::time::parse_date;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 

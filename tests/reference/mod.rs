@@ -5,8 +5,8 @@
 
 #![allow(dead_code, reason = "shared by test binaries that use different parts")]
 
-use billc::powerbill::model::*;
-use billc::time::YearMonth;
+use billc_lang::time::YearMonth;
+use billc_powerbill::model::*;
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::collections::BTreeSet;
@@ -83,7 +83,7 @@ const BELL: [&str; 13] = [
 ];
 
 fn date10(s: &Option<String>) -> Option<NaiveDate> {
-    billc::time::parse_date(s.as_deref()?.get(..10)?)
+    billc_lang::time::parse_date(s.as_deref()?.get(..10)?)
 }
 
 fn pct(p: Decimal) -> Decimal {
@@ -105,7 +105,7 @@ impl Ctx<'_> {
     fn escalate(&self, amount: Decimal, start: &Option<String>, m: YearMonth) -> Decimal {
         let o = &self.c.original;
         let p = o.increment_amount.value();
-        let month = o.increment_month.as_deref().and_then(billc::time::month_number);
+        let month = o.increment_month.as_deref().and_then(billc_lang::time::month_number);
         let (Some(month), false) = (month, p.is_zero()) else {
             return amount;
         };

@@ -1,0 +1,79 @@
+//! What a run produces: invoices (a group's lines with number, dates and review status) and the
+//! exceptions a person must look at.
+//!
+//! These are plain owned data (no salsa ids, no spans into live sources): [`crate::run`] builds them
+//! from the evaluator's lines ([`billc_lang::trace`]), [`crate::output`] writes them
+//! (`invoices.json`, `invoices.csv`, `exceptions.csv`, `trace.json`) and [`crate::explain`] reads the
+//! trace back. Amounts are exact decimals, already rounded to cents where a line was made.
+
+pub use billc_lang::trace::{Fact, InvoiceLine, SourceLoc, TraceNode};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Whether an invoice can be sent as is (RULES.md §11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Within the review thresholds (or no forecast rule applies).
+    Ready,
+    /// Deviation from forecast above both thresholds, or a `check` asked for approval.
+    NeedsApproval,
+}
+
+impl Status {
+    /// The word written in outputs: `ready` or `needs_approval`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ready => "ready",
+            Status::NeedsApproval => "needs_approval",
+        }
+    }
+}
+
+/// One invoice: the non-zero lines of one invoice group of one contract for one service month.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invoice {
+    /// `{site}-{YYYYMM}-{GG}-{VV}` (RULES.md §1).
+    pub number: String,
+    /// The 4-digit site number (or the group's override).
+    pub site: String,
+    /// The contract's source file, as given on the command line.
+    pub contract: String,
+    /// The customer named by the contract (or the group's override).
+    pub customer: String,
+    /// The invoice group number (1 when the contract has no groups).
+    pub group: u32,
+    /// The group's title, if the contract names one.
+    pub group_title: Option<String>,
+    /// The service month, `YYYY-MM`.
+    pub period: String,
+    /// Invoice date (RULES.md §1).
+    pub date: NaiveDate,
+    /// Due date computed from the payment terms; `None` when the terms cannot be read.
+    pub due: Option<NaiveDate>,
+    /// Payment terms as written in the contract.
+    pub terms: String,
+    /// Ready to send, or needs approval.
+    pub status: Status,
+    /// Why the status is what it is (deviation figures, failed checks); empty when ready.
+    pub status_reasons: Vec<String>,
+    /// Sum of the rounded line amounts.
+    pub total: Decimal,
+    /// Lines in invoice order.
+    pub lines: Vec<InvoiceLine>,
+}
+
+/// Something a person must look at after a run (`exceptions.csv`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Exception {
+    /// The site concerned, empty when the finding is not about one site.
+    pub site: String,
+    /// What kind of finding: `bad_row`, `unmatched_data`, `contract_failed`, `check_failed`,
+    /// `needs_approval`, `missing_data`, `warning`.
+    pub kind: String,
+    /// Where: a data file and line (`revenue.csv:1042`) or a source location (`contracts/0238.bill:12`).
+    pub location: String,
+    /// Why, in one sentence.
+    pub message: String,
+}

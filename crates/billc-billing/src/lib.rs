@@ -1,0 +1,22 @@
+//! billc-billing: a period's run and what it produces.
+//!
+//! [`run`] evaluates every plan for a period over the data in parallel and turns the lines into
+//! [`invoice`]s ([`numbering`] for numbers and dates, [`billc_lang::terms`] for due dates,
+//! [`review`] for the forecast review), with the exceptions a person must look at and the row
+//! accounting. [`output`] writes the period folder and reads the trace back; [`explain`] prints a
+//! trace; [`gp`] writes the Great Plains export. [`sources`] finds `.bill` (or other) files under
+//! the paths a user gives.
+//!
+//! Modules, bottom to top (a module imports only modules listed before it): [`sources`],
+//! [`invoice`], [`numbering`], [`review`], [`output`], [`explain`], [`gp`], [`run`].
+//! Above the language and data crates; below the importer and the command line. It may read and
+//! write files (sources, the period folder) but never prints: messages are returned as values.
+
+pub mod explain;
+pub mod gp;
+pub mod invoice;
+pub mod numbering;
+pub mod output;
+pub mod review;
+pub mod run;
+pub mod sources;

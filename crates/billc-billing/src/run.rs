@@ -1,0 +1,432 @@
+//! `billc run`: every contract's plan evaluated for a service month over the loaded data, in parallel,
+//! assembled into invoices (numbers, dates, due dates, review status) and exceptions.
+//!
+//! The batch never stops for one contract: a contract that cannot be evaluated, whose `check … else
+//! exception` fails, or whose site has bad data rows (with `skip_bad_sites`) yields a row of
+//! `exceptions.csv` and no invoice. Results are gathered in plan order and the output files sort them,
+//! so the outcome is the same for any number of threads.
+//!
+//! Unmatched rows of the period: those of a site without a contract are exceptions (money may be
+//! unbilled); those of a contract's site that none of its rules read (payroll accounts under a pure
+//! revenue-share contract) are listed in `unmatched.csv` and counted in `inputs.csv`, not exceptions.
+//!
+//! Decisions where RULES.md is silent: the review (§11) is per contract ("statement"): the contract's
+//! invoiced revenue across its invoices plus the site's posted revenue, against the site's forecast,
+//! and its status applies to each of its invoices. Bad data rows fail the whole run by default (no
+//! invoices are written, only `exceptions.csv`), because an invoice computed without a rejected row
+//! would be silently wrong.
+
+use crate::invoice::{Exception, Invoice, InvoiceLine, Status};
+use crate::output::RunOutput;
+use crate::review::{self, Thresholds};
+use billc_data::{BadRow, DataSet, FileAccount};
+use billc_lang::eval::{self, RunLine};
+use billc_lang::plan::Plan;
+use billc_lang::time::YearMonth;
+use billc_lang::value::format::format_cents;
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// How to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    pub period: YearMonth,
+    /// Leave out the invoices of sites with bad rows instead of failing the run.
+    pub skip_bad_sites: bool,
+}
+
+/// The outcome of a run.
+#[derive(Debug)]
+pub struct RunReport {
+    pub output: RunOutput,
+    /// How every input row was accounted for, per file.
+    pub accounts: Vec<FileAccount>,
+    /// Contracts that produced no invoice because of an error (evaluation, exception check, bad data).
+    pub failed_contracts: usize,
+    /// Bad rows in the data.
+    pub bad_rows: usize,
+    /// Rows of the period at sites that have a contract which none of its rules read (`unmatched.csv`).
+    /// Rows of sites without a contract are exceptions instead.
+    pub unread: Vec<billc_data::Unmatched>,
+    /// Whether the run was refused because of bad rows (then there are no invoices).
+    pub refused: bool,
+}
+
+impl RunReport {
+    /// Total billed (sum of invoice totals).
+    pub fn total_billed(&self) -> Option<Decimal> {
+        self.output
+            .invoices
+            .iter()
+            .try_fold(Decimal::ZERO, |acc, i| acc.checked_add(i.total))
+    }
+}
+
+/// What one contract gave.
+#[derive(Default)]
+struct Outcome {
+    invoices: Vec<Invoice>,
+    exceptions: Vec<Exception>,
+    failed: bool,
+}
+
+impl Outcome {
+    /// Records that the contract (or one of its invoices) could not be billed, and why.
+    fn fail(&mut self, site: &str, location: String, message: String) {
+        self.exceptions
+            .push(exception(site, "contract_failed", location, message));
+        self.failed = true;
+    }
+}
+
+fn exception(site: &str, kind: &str, location: String, message: String) -> Exception {
+    Exception {
+        site: site.to_string(),
+        kind: kind.to_string(),
+        location,
+        message,
+    }
+}
+
+fn bad_row_exception(b: &BadRow) -> Exception {
+    exception(
+        b.site.as_deref().unwrap_or(""),
+        "bad_row",
+        format!("{}:{}", b.file, b.line),
+        format!("{}: {}", b.kind.name(), b.reason),
+    )
+}
+
+/// Runs every plan for the period. `progress` counts finished contracts (for a progress bar).
+pub fn run(
+    plans: &[Arc<Plan>],
+    data: &DataSet,
+    options: RunOptions,
+    contracts_digest: String,
+    progress: &AtomicUsize,
+) -> RunReport {
+    let period = options.period;
+    let mut exceptions: Vec<Exception> = data.bad_rows.iter().map(bad_row_exception).collect();
+    let bad_sites: BTreeSet<&str> = data.bad_rows.iter().filter_map(|b| b.site.as_deref()).collect();
+    let unattributed = data.bad_rows.iter().any(|b| b.site.is_none());
+    let refused = !data.bad_rows.is_empty() && (!options.skip_bad_sites || unattributed);
+    if refused {
+        let reason = if unattributed && options.skip_bad_sites {
+            "some bad rows name no readable site, so no site's invoices can be trusted"
+        } else {
+            "the data has bad rows; fix them, or pass --skip-bad-sites to bill the other sites"
+        };
+        exceptions.push(exception(
+            "",
+            "run_refused",
+            String::new(),
+            format!("no invoices were made: {reason}"),
+        ));
+        let accounts = data.account(&BTreeSet::new()).0;
+        progress.store(plans.len(), Ordering::Relaxed);
+        return RunReport {
+            output: RunOutput {
+                period,
+                contracts_digest,
+                data_digest: data.digest.clone(),
+                invoices: Vec::new(),
+                exceptions,
+            },
+            accounts,
+            failed_contracts: plans.len(),
+            bad_rows: data.bad_rows.len(),
+            unread: Vec::new(),
+            refused: true,
+        };
+    }
+    let outcomes: Vec<Outcome> = plans
+        .par_iter()
+        .map(|plan| {
+            let o = if bad_sites.contains(plan.site.as_str()) {
+                Outcome {
+                    exceptions: vec![exception(
+                        &plan.site,
+                        "site_skipped",
+                        plan.file.clone(),
+                        format!(
+                            "no invoices for site {}: its data has bad rows (--skip-bad-sites)",
+                            plan.site
+                        ),
+                    )],
+                    failed: true,
+                    ..Outcome::default()
+                }
+            } else {
+                evaluate(plan, data, period)
+            };
+            progress.fetch_add(1, Ordering::Relaxed);
+            o
+        })
+        .collect();
+    let mut invoices = Vec::new();
+    let mut failed = 0;
+    let mut contract_sites = BTreeSet::new();
+    for (plan, o) in plans.iter().zip(outcomes) {
+        if o.failed {
+            failed += 1;
+        } else {
+            contract_sites.insert(plan.site.clone());
+        }
+        invoices.extend(o.invoices);
+        exceptions.extend(o.exceptions);
+    }
+    // Two contracts must not make the same invoice number.
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    invoices.sort_by(|a, b| (&a.number, &a.contract).cmp(&(&b.number, &b.contract)));
+    invoices.retain(|inv| match seen.get(&inv.number) {
+        Some(first) => {
+            exceptions.push(exception(
+                &inv.site,
+                "duplicate_invoice",
+                inv.contract.clone(),
+                format!(
+                    "invoice {} is also made by {first}; this contract's copy is left out",
+                    inv.number
+                ),
+            ));
+            false
+        }
+        None => {
+            seen.insert(inv.number.clone(), inv.contract.clone());
+            true
+        }
+    });
+    let (accounts, unmatched) = data.account(&contract_sites);
+    let (unread, unmatched): (Vec<_>, Vec<_>) = unmatched.into_iter().partition(|u| contract_sites.contains(&u.site));
+    for u in unmatched {
+        let location = if u.first_line > 0 {
+            format!("{}:{}", u.file, u.first_line)
+        } else {
+            u.file.clone()
+        };
+        exceptions.push(exception(
+            &u.site,
+            "unmatched_data",
+            location,
+            format!("{} rows of {} not used by any contract: {}", u.rows, period, u.what),
+        ));
+    }
+    RunReport {
+        output: RunOutput {
+            period,
+            contracts_digest,
+            data_digest: data.digest.clone(),
+            invoices,
+            exceptions,
+        },
+        accounts,
+        failed_contracts: failed,
+        bad_rows: data.bad_rows.len(),
+        unread,
+        refused: false,
+    }
+}
+
+/// One contract: evaluated, then its lines split into invoices by group.
+fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
+    let mut out = Outcome::default();
+    let site = plan.site.as_str();
+    let result = eval::run_contract(plan, data, period);
+    let run = match result {
+        Ok(run) => run,
+        Err(e) => {
+            let location = e
+                .span
+                .and_then(|s| plan.sources.loc(s))
+                .map_or_else(|| plan.file.clone(), |l| format!("{}:{}", l.file, l.line));
+            out.exceptions.push(exception(
+                site,
+                "contract_failed",
+                location,
+                format!(
+                    "the contract could not be evaluated for {period}: {}",
+                    e.kind.describe()
+                ),
+            ));
+            out.failed = true;
+            return out;
+        }
+    };
+    if !run.exceptions.is_empty() {
+        for m in &run.exceptions {
+            out.exceptions
+                .push(exception(site, "check_failed", plan.file.clone(), m.clone()));
+        }
+        out.failed = true;
+        return out;
+    }
+    if !data.sites.is_empty() && data.site(site).is_none() {
+        out.exceptions.push(exception(
+            site,
+            "missing_data",
+            "sites.csv".into(),
+            format!("site {site} is not in sites.csv"),
+        ));
+    }
+    let Some(date) = plan.billing.invoice_date(period) else {
+        out.fail(site, plan.file.clone(), format!("no invoice date for {period}"));
+        return out;
+    };
+    let due = match billc_lang::terms::due_date(&plan.terms, date) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            out.exceptions.push(exception(
+                site,
+                "warning",
+                plan.file.clone(),
+                format!("no due date: {e}"),
+            ));
+            None
+        }
+    };
+    // Status: failed approval checks, then the revenue review.
+    let mut reasons: Vec<String> = run.approvals.clone();
+    // A contract that bills nothing this month has no statement to review.
+    if let Some(def) = plan.review.as_ref().filter(|_| !run.lines.is_empty()) {
+        let thresholds = match def {
+            billc_lang::check::ReviewDef::Always => Thresholds {
+                percent: Decimal::ZERO,
+                amount: Decimal::ZERO,
+            },
+            billc_lang::check::ReviewDef::Over { percent, amount } => Thresholds {
+                percent: *percent,
+                amount: *amount,
+            },
+        };
+        let forecast = data.forecast(site, period);
+        let posted = review::posted_revenue(data, site, period);
+        let reviewed = posted.ok_or(review::ReviewError::Overflow).and_then(|posted| {
+            review::invoiced_revenue(run.lines.iter().map(|l| &l.line))
+                .and_then(|inv| review::review(forecast, posted, inv, thresholds))
+        });
+        match reviewed {
+            Ok(r) => {
+                if forecast.is_none() {
+                    out.exceptions.push(exception(
+                        site,
+                        "missing_data",
+                        "forecast.csv".into(),
+                        format!("no forecast for site {site} and {period}: {}", r.reason),
+                    ));
+                }
+                if r.needs_approval {
+                    reasons.push(r.reason.clone());
+                }
+            }
+            Err(e) => reasons.push(format!("the revenue review could not be computed: {e}")),
+        }
+    }
+    let status = if reasons.is_empty() {
+        Status::Ready
+    } else {
+        for r in &reasons {
+            out.exceptions
+                .push(exception(site, "needs_approval", plan.file.clone(), r.clone()));
+        }
+        Status::NeedsApproval
+    };
+    let mut by_group: BTreeMap<u32, Vec<InvoiceLine>> = BTreeMap::new();
+    for RunLine { group, line } in run.lines {
+        by_group.entry(group).or_default().push(line);
+    }
+    for (group, lines) in by_group {
+        let def = plan.group(group);
+        let inv_site = def.and_then(|g| g.site.clone()).unwrap_or_else(|| plan.site.clone());
+        let number = match crate::numbering::invoice_number(&inv_site, period, group, 1, plan.billing) {
+            Ok(n) => n,
+            Err(e) => {
+                out.fail(
+                    site,
+                    plan.file.clone(),
+                    format!("invoice group {group} cannot be numbered: {e}"),
+                );
+                continue;
+            }
+        };
+        let Some(total) = lines.iter().try_fold(Decimal::ZERO, |acc, l| acc.checked_add(l.amount)) else {
+            out.fail(
+                site,
+                plan.file.clone(),
+                format!("the total of invoice {number} overflows"),
+            );
+            continue;
+        };
+        out.invoices.push(Invoice {
+            number,
+            site: inv_site,
+            contract: plan.file.clone(),
+            customer: def
+                .and_then(|g| g.customer.clone())
+                .unwrap_or_else(|| plan.customer.clone()),
+            group,
+            group_title: def.map(|g| g.title.clone()).filter(|t| !t.is_empty()),
+            period: period.to_string(),
+            date,
+            due,
+            terms: plan.terms.clone(),
+            status,
+            status_reasons: reasons.clone(),
+            total,
+            lines,
+        });
+    }
+    out
+}
+
+/// The one-screen summary printed after a run. Seconds, rates and megabytes are shown to people
+/// with one decimal: they are measurements, not money, so `f64` is right here.
+pub fn summary(report: &RunReport, seconds: f64, rows: u64, bytes: u64) -> String {
+    let out = &report.output;
+    let mut s = String::new();
+    let lines: usize = out.invoices.iter().map(|i| i.lines.len()).sum();
+    let approval = out
+        .invoices
+        .iter()
+        .filter(|i| i.status == Status::NeedsApproval)
+        .count();
+    let total = report.total_billed().map_or_else(|| "overflow".into(), format_cents);
+    s.push_str(&format!("billc run {}\n", out.period));
+    s.push_str(&format!(
+        "  invoices   {:>9}  ({} lines, {} need approval)\n",
+        out.invoices.len(),
+        lines,
+        approval
+    ));
+    s.push_str(&format!("  billed     {total:>9}\n"));
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in &out.exceptions {
+        *kinds.entry(e.kind.as_str()).or_default() += 1;
+    }
+    let kinds_text = kinds
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    s.push_str(&format!(
+        "  exceptions {:>9}{}\n",
+        out.exceptions.len(),
+        if kinds_text.is_empty() {
+            String::new()
+        } else {
+            format!("  ({kinds_text})")
+        }
+    ));
+    s.push_str(&format!("  contracts failed {:>3}\n", report.failed_contracts));
+    // Rows per second and megabytes: measurements for people, not money.
+    let rate = if seconds > 0.0 { rows as f64 / seconds } else { 0.0 };
+    s.push_str(&format!(
+        "  input      {rows:>9} rows, {:.1} MB, {} bad\n",
+        bytes as f64 / 1e6,
+        report.bad_rows
+    ));
+    s.push_str(&format!("  time       {seconds:>8.2}s  ({:.1} M rows/s)\n", rate / 1e6));
+    s
+}

@@ -1,0 +1,185 @@
+//! Runtime values: exact decimals with their units, and how they print (messages, descriptions, traces).
+
+pub mod format;
+pub mod money;
+
+use crate::syntax::ast::{DurationUnit, Unit};
+use crate::time::YearMonth;
+use crate::ty::Currency;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::sync::Arc;
+
+/// A value of the billing language. Percentages are stored as fractions (`12.5%` is 0.125).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Value {
+    Money(Decimal, Currency),
+    Percent(Decimal),
+    Number(Decimal),
+    Quantity(Decimal, Unit),
+    Rate(Decimal, Currency, Unit),
+    Duration(Decimal, DurationUnit),
+    Date(NaiveDate),
+    Month(YearMonth),
+    Text(Arc<str>),
+    Bool(bool),
+    List(Arc<Vec<Value>>),
+    /// Field values in the order of the record type's fields.
+    Record(Arc<Vec<(String, Value)>>),
+    /// An enumeration variant, by name.
+    Enum(Arc<str>),
+    Tiers(Arc<Vec<TierValue>>),
+    TierResult(Arc<TierOutcome>),
+}
+
+/// One tier of a table: price per band, upper limit (none = unlimited) and a flat fee.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TierValue {
+    pub price: Value,
+    pub limit: Option<Value>,
+    pub fee: Option<Value>,
+}
+
+/// What `tiered` computed: the amount due and how each band contributed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TierOutcome {
+    /// The amount due this month (exact, not rounded).
+    pub due: Decimal,
+    /// This month's base (the amount put through the tiers).
+    pub base: Decimal,
+    /// What had accumulated earlier in the window (the floor).
+    pub prior: Decimal,
+    /// Σ of this month's band amounts.
+    pub banded: Decimal,
+    /// Σ price × band / Σ band, as a fraction; the first tier's price when no band was used.
+    pub blend: Decimal,
+    pub bands: Vec<Band>,
+    pub currency: Currency,
+}
+
+/// One band of a tiered calculation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Band {
+    pub from: Decimal,
+    pub to: Option<Decimal>,
+    pub amount: Decimal,
+    /// The price: a fraction for percentages, an amount per unit for rates.
+    pub price: Decimal,
+    pub price_is_percent: bool,
+    pub due: Decimal,
+}
+
+impl Value {
+    /// The number inside a numeric value.
+    pub fn decimal(&self) -> Option<Decimal> {
+        match self {
+            Value::Money(d, _)
+            | Value::Percent(d)
+            | Value::Number(d)
+            | Value::Quantity(d, _)
+            | Value::Rate(d, _, _)
+            | Value::Duration(d, _) => Some(*d),
+            _ => None,
+        }
+    }
+
+    /// The same kind of value holding another number.
+    pub fn with_decimal(&self, d: Decimal) -> Value {
+        match self {
+            Value::Money(_, c) => Value::Money(d, *c),
+            Value::Percent(_) => Value::Percent(d),
+            Value::Quantity(_, u) => Value::Quantity(d, *u),
+            Value::Rate(_, c, u) => Value::Rate(d, *c, *u),
+            Value::Duration(_, u) => Value::Duration(d, *u),
+            _ => Value::Number(d),
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::Text(t) | Value::Enum(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn text(s: &str) -> Value {
+        Value::Text(Arc::from(s))
+    }
+
+    /// Renders for people: `$1,234.56`, `12.5%`, `160.25 h`, `2025-06`.
+    pub fn display(&self) -> String {
+        match self {
+            Value::Money(d, c) => format_money(*d, *c),
+            Value::Percent(d) => format!("{}%", trim(*d * Decimal::ONE_HUNDRED)),
+            Value::Number(d) => trim(*d),
+            Value::Quantity(d, Unit::Hour) => format!("{} h", trim(*d)),
+            Value::Quantity(d, u) => format!("{} {}", trim(*d), plural(*u, *d)),
+            Value::Rate(d, c, u) => format!("{}/{}", format_money(*d, *c), u.word()),
+            Value::Duration(d, u) => format!(
+                "{} {}",
+                trim(*d),
+                match u {
+                    DurationUnit::Day => "days",
+                    DurationUnit::Month => "months",
+                    DurationUnit::Year => "years",
+                }
+            ),
+            Value::Date(d) => d.format("%Y-%m-%d").to_string(),
+            Value::Month(m) => m.to_string(),
+            Value::Text(t) => t.to_string(),
+            Value::Enum(t) => t.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::List(items) => {
+                let parts: Vec<String> = items.iter().map(Value::display).collect();
+                format!("[{}]", parts.join(", "))
+            }
+            Value::Record(fields) => {
+                let parts: Vec<String> = fields.iter().map(|(n, v)| format!("{n}: {}", v.display())).collect();
+                format!("{{{}}}", parts.join(", "))
+            }
+            Value::Tiers(tiers) => {
+                let parts: Vec<String> = tiers
+                    .iter()
+                    .map(|t| {
+                        let mut s = t.price.display();
+                        if let Some(l) = &t.limit {
+                            s.push_str(" up to ");
+                            s.push_str(&l.display());
+                        }
+                        if let Some(f) = &t.fee {
+                            s.push_str(" plus ");
+                            s.push_str(&f.display());
+                        }
+                        s
+                    })
+                    .collect();
+                format!("{{ {} }}", parts.join(", "))
+            }
+            Value::TierResult(t) => format_money(t.due, t.currency),
+        }
+    }
+}
+
+fn plural(unit: Unit, d: Decimal) -> &'static str {
+    let one = d == Decimal::ONE;
+    match (unit, one) {
+        (Unit::Hour, _) => "h",
+        (Unit::Room, true) => "room",
+        (Unit::Room, false) => "rooms",
+        (Unit::Unit, true) => "unit",
+        (Unit::Unit, false) => "units",
+        (Unit::Vehicle, true) => "vehicle",
+        (Unit::Vehicle, false) => "vehicles",
+        (Unit::Person, true) => "person",
+        (Unit::Person, false) => "people",
+    }
+}
+
+pub use format::{format_money, trim};
