@@ -18,6 +18,11 @@
 //!   contract, history (an earlier month nobody read), or unmatched (the period's rows no contract used).
 //!
 //! The data set implements [`billc_lang::eval::DataView`]; [`csvio`] does the parallel reading.
+//!
+//! Modules, bottom to top (a module imports only modules listed before it; this root module uses
+//! them all): [`parse`], [`csvio`], [`store`], [`tables`], [`generate`]. Above the language crate
+//! (the table schema, months, the demand, the `DataView` trait); it reads files but never writes
+//! outside [`generate`], and never prints.
 
 pub mod csvio;
 pub mod generate;

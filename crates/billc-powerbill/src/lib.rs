@@ -12,6 +12,10 @@
 //! - The output is a pure function of the JSON: same input, same bytes.
 //!
 //! [`model`] is the typed configuration; [`emit`] writes the contract text.
+//!
+//! Modules, bottom to top (a module imports only modules listed before it): [`model`], [`emit`].
+//! Uses the language crate (payment terms, months) and nothing above it; pure: JSON text in,
+//! contract text and warnings out.
 
 pub mod emit;
 pub mod model;
