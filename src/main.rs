@@ -2,6 +2,7 @@
 //!
 //! Exit status: 0 success, 1 the input is wrong (diagnostics printed), 2 usage error.
 
+use billc_billing::period::{self, PeriodError};
 use billc_lang::diag::render;
 use billc_lang::session::Session;
 use clap::{Parser, Subcommand};
@@ -142,32 +143,16 @@ fn main() -> ExitCode {
 
 /// Loads `.bill` files (folders searched recursively, in sorted order) into a session.
 fn load(paths: &[PathBuf]) -> Result<(Session, Vec<billc_lang::db::SourceFile>), ExitCode> {
-    let mut files = Vec::new();
-    for p in paths {
-        if let Err(e) = billc_billing::sources::collect(p, "bill", &mut files) {
+    match period::read_contracts(paths) {
+        Ok(c) => Ok((c.session, c.files)),
+        Err(e) => {
             eprintln!("error: {e}");
-            return Err(ExitCode::from(2));
+            Err(ExitCode::from(match e {
+                PeriodError::Sources(_) => 2,
+                _ => 1,
+            }))
         }
     }
-    // Read in parallel (thousands of small files), added in the order given.
-    use rayon::prelude::*;
-    let texts: Vec<std::io::Result<String>> = files.par_iter().map(std::fs::read_to_string).collect();
-    let mut session = Session::default();
-    let mut loaded = Vec::new();
-    for (f, text) in files.iter().zip(texts) {
-        match text {
-            Ok(text) => loaded.push(session.add_file(&display(f), &text)),
-            Err(e) => {
-                eprintln!("error: cannot read `{}`: {e}", f.display());
-                return Err(ExitCode::from(1));
-            }
-        }
-    }
-    Ok((session, loaded))
-}
-
-fn display(p: &Path) -> String {
-    p.to_string_lossy().replace('\\', "/")
 }
 
 fn emit(session: &Session, diags: &[billc_lang::diag::Diagnostic]) {
@@ -244,46 +229,29 @@ fn run(args: &RunArgs) -> ExitCode {
     {
         return usage(&format!("--threads: {e}"));
     }
+    let options = period::PeriodOptions {
+        period,
+        history: args.history,
+        skip_bad_sites: args.skip_bad_sites,
+        demand: true,
+    };
     let (session, files) = match load(&args.paths) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let (diags, plans) = session.check(&files);
-    if diags.iter().any(|d| d.is_error()) {
-        emit(&session, &diags);
-        eprintln!("error: the contracts have errors; nothing was billed");
-        return ExitCode::from(1);
-    }
-    let contracts_digest = digest_sources(&session.sources());
-    // Plans are owned data; the compiler's caches are not needed to bill. They are freed on another
-    // thread while the data is read (their memory is then reused for the data).
-    std::thread::spawn(move || drop(session));
+    let compiled = match period::compile(period::Contracts { session, files }) {
+        Ok(c) => c,
+        Err(e) => return run_failed(&e),
+    };
     let t_compiled = started.elapsed();
-    // Only the rows the contracts can read are parsed: the period's, and earlier months' for the
-    // sites whose windows reach them.
-    let demand = billc_lang::demand::Demand::of_plans(&plans, period, args.history);
-    let data = match billc_data::load(
-        &args.data,
-        billc_data::LoadOptions {
-            period,
-            history: args.history,
-            demand: Some(&demand),
-        },
-    ) {
+    let data = match period::load_data(&compiled, &args.data, &options) {
         Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
+        Err(e) => return run_failed(&e),
     };
     let t_loaded = started.elapsed();
     let progress = std::sync::atomic::AtomicUsize::new(0);
-    let options = billc_billing::run::RunOptions {
-        period,
-        skip_bad_sites: args.skip_bad_sites,
-    };
-    let report = with_progress(&progress, plans.len(), || {
-        billc_billing::run::run(&plans, &data, options, contracts_digest, &progress)
+    let report = with_progress(&progress, compiled.plans.len(), || {
+        period::bill(&compiled, &data, &options, &progress)
     });
     let t_evaluated = started.elapsed();
     // What the summary needs from the data. The data and the plans are then left for the operating
@@ -295,29 +263,11 @@ fn run(args: &RunArgs) -> ExitCode {
         .iter()
         .map(|b| format!("{}:{}: {}: {}", b.file, b.line, b.kind.name(), b.reason))
         .collect();
-    std::mem::forget((data, plans));
-    let dir = args.out.join(period.to_string());
-    let written = if report.refused {
-        write_refused(&dir, &report)
-    } else {
-        billc_billing::output::write(&args.out, &report.output).map(|_| ())
-    }
-    .and_then(|()| {
-        std::fs::write(
-            dir.join("inputs.csv"),
-            billc_billing::output::inputs_csv(&report.accounts)?,
-        )
-    })
-    .and_then(|()| {
-        std::fs::write(
-            dir.join("unmatched.csv"),
-            billc_billing::output::unmatched_csv(&report.unread)?,
-        )
-    });
-    if let Err(e) = written {
-        eprintln!("error: cannot write `{}`: {e}", dir.display());
-        return ExitCode::from(1);
-    }
+    std::mem::forget((data, compiled));
+    let dir = match period::write(&args.out, &report) {
+        Ok(dir) => dir,
+        Err(e) => return run_failed(&e),
+    };
     if args.explain {
         for inv in billc_billing::output::sorted_invoices(&report.output.invoices) {
             println!("{}", billc_billing::explain::explain_text(inv));
@@ -341,6 +291,19 @@ fn run(args: &RunArgs) -> ExitCode {
     let code = exit_status(&report, &bad_lines, &dir);
     std::mem::forget(report);
     code
+}
+
+/// A run that stopped before writing invoices: the reason on stderr, and its exit status.
+fn run_failed(error: &PeriodError) -> ExitCode {
+    if let PeriodError::Contracts { diagnostics, sources } = error {
+        let list: Vec<(&str, &str)> = sources.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        render::emit(diagnostics, &list, std::io::stderr().is_terminal());
+    }
+    eprintln!("error: {error}");
+    ExitCode::from(match error {
+        PeriodError::Sources(_) => 2,
+        _ => 1,
+    })
 }
 
 /// The exit status of a run, with the reason on stderr when it is not success.
@@ -370,40 +333,6 @@ fn exit_status(report: &billc_billing::run::RunReport, bad_lines: &[String], dir
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
-}
-
-/// A refused run writes its exceptions and removes the invoice files of an earlier run of the period,
-/// so nobody mistakes them for this run's.
-fn write_refused(dir: &Path, report: &billc_billing::run::RunReport) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    for name in [
-        billc_billing::output::INVOICES_JSON,
-        billc_billing::output::INVOICES_CSV,
-        billc_billing::output::TRACE_JSON,
-    ] {
-        match std::fs::remove_file(dir.join(name)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-    }
-    std::fs::write(
-        dir.join(billc_billing::output::EXCEPTIONS_CSV),
-        billc_billing::output::exceptions_csv(&report.output.exceptions)?,
-    )
-}
-
-/// BLAKE3 over the contract sources (path, text), sorted by path: `blake3:<hex>`.
-fn digest_sources(sources: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> = sources.iter().collect();
-    sorted.sort();
-    let mut h = blake3::Hasher::new();
-    for (path, text) in sorted {
-        h.update(path.as_bytes());
-        h.update(&[0]);
-        h.update(text.as_bytes());
-        h.update(&[0]);
-    }
-    format!("blake3:{}", h.finalize().to_hex())
 }
 
 /// Runs `work` while a progress bar on stderr shows `done` of `total` (only on a terminal).
@@ -518,7 +447,7 @@ fn import_powerbill(paths: &[PathBuf], out: &Path) -> ExitCode {
     let mut written: Vec<PathBuf> = Vec::new();
     let mut names = std::collections::BTreeSet::new();
     for f in &files {
-        let source = display(f);
+        let source = billc_billing::sources::display(f);
         let json = match std::fs::read_to_string(f) {
             Ok(j) => j,
             Err(e) => {

@@ -27,6 +27,7 @@ fn declared_order(lib: &str) -> Vec<String> {
         .collect()
 }
 
+#[expect(clippy::unwrap_used, reason = "test helper")]
 fn rust_files(path: &Path, out: &mut Vec<PathBuf>) {
     if path.is_dir() {
         let mut entries: Vec<_> = fs::read_dir(path).unwrap().map(|e| e.unwrap().path()).collect();

@@ -423,53 +423,25 @@ fn every_input_row_is_accounted_for() {
     assert!(other > 0, "{revenue}");
 }
 
-/// Compiles every `.bill` file under `dir`.
-#[expect(clippy::unwrap_used, reason = "test helper")]
-fn plans_of(dir: &Path) -> Vec<std::sync::Arc<billc_lang::plan::Plan>> {
-    let mut session = billc_lang::session::Session::default();
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let mut entries: Vec<PathBuf> = fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()).collect();
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "bill") {
-                files.push(session.add_file(p.to_str().unwrap(), &read(&p)));
-            }
-        }
-    }
-    let (diags, plans) = session.check(&files);
-    assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
-    plans
-}
-
 /// The run over the rows the contracts need is the run over every row: same invoices, same
 /// exceptions, same accounting (rows nobody reads are history either way). A read the demand missed
 /// would fail its contract ("not in the data loaded") and show here.
 #[expect(clippy::unwrap_used, reason = "test")]
 fn same_run_with_and_without_demand(contracts: &Path, data_dir: &Path, period: YearMonth) -> usize {
-    let plans = plans_of(contracts);
-    let demand = billc_lang::demand::Demand::of_plans(&plans, period, 11);
-    let bill = |demand: Option<&billc_lang::demand::Demand>| {
-        let data = billc_data::load(
-            data_dir,
-            LoadOptions {
-                period,
-                history: 11,
-                demand,
-            },
-        )
-        .unwrap();
-        let options = billc_billing::run::RunOptions {
+    use billc_billing::period;
+    let compiled = period::compile(period::read_contracts(&[contracts.to_path_buf()]).unwrap()).unwrap();
+    let bill = |demand: bool| {
+        let options = period::PeriodOptions {
             period,
+            history: 11,
             skip_bad_sites: false,
+            demand,
         };
+        let data = period::load_data(&compiled, data_dir, &options).unwrap();
         let progress = std::sync::atomic::AtomicUsize::new(0);
-        billc_billing::run::run(&plans, &data, options, String::new(), &progress)
+        period::bill(&compiled, &data, &options, &progress)
     };
-    let (needed, all) = (bill(Some(&demand)), bill(None));
+    let (needed, all) = (bill(true), bill(false));
     assert_eq!(needed.failed_contracts, 0);
     assert_eq!(
         billc_billing::output::trace_json(period, &needed.output.invoices).unwrap(),

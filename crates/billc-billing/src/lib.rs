@@ -5,10 +5,10 @@
 //! [`review`] for the forecast review), with the exceptions a person must look at and the row
 //! accounting. [`output`] writes the period folder and reads the trace back; [`explain`] prints a
 //! trace; [`gp`] writes the Great Plains export. [`sources`] finds `.bill` (or other) files under
-//! the paths a user gives.
+//! the paths a user gives. [`period`] is a whole period end to end, as the command line runs it.
 //!
 //! Modules, bottom to top (a module imports only modules listed before it): [`sources`],
-//! [`invoice`], [`numbering`], [`review`], [`output`], [`explain`], [`gp`], [`run`].
+//! [`invoice`], [`numbering`], [`review`], [`output`], [`explain`], [`gp`], [`run`], [`period`].
 //! Above the language and data crates; below the importer and the command line. It may read and
 //! write files (sources, the period folder) but never prints: messages are returned as values.
 
@@ -17,6 +17,7 @@ pub mod gp;
 pub mod invoice;
 pub mod numbering;
 pub mod output;
+pub mod period;
 pub mod review;
 pub mod run;
 pub mod sources;

@@ -1,4 +1,5 @@
-//! Finding source files on disk: the only place besides `main.rs` that touches the file system.
+//! Finding source files on disk (contracts, configurations), and the one spelling of a path that
+//! goes into outputs and messages.
 
 use std::path::{Path, PathBuf};
 
@@ -33,4 +34,9 @@ pub fn collect(path: &Path, ext: &str, out: &mut Vec<PathBuf>) -> Result<(), Str
         }
     }
     Ok(())
+}
+
+/// A path as written into outputs and messages: forward slashes on every platform.
+pub fn display(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
 }
