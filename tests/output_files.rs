@@ -3,7 +3,7 @@
 
 mod output_fixtures;
 
-use billc_billing::invoice::Exception;
+use billc_billing::invoice::{Exception, ExceptionKind};
 use billc_billing::output::{self, RunOutput};
 use billc_lang::time::YearMonth;
 use output_fixtures::*;
@@ -25,25 +25,25 @@ fn run() -> RunOutput {
         exceptions: vec![
             Exception {
                 site: "0412".into(),
-                kind: "needs_approval".into(),
+                kind: ExceptionKind::NeedsApproval,
                 location: "contracts/0412.bill:1".into(),
                 message: "revenue differs from forecast by `16.89%`".into(),
             },
             Exception {
                 site: String::new(),
-                kind: "unmatched_data".into(),
+                kind: ExceptionKind::UnmatchedData,
                 location: "revenue.csv:1042".into(),
                 message: "revenue of site `9999`, which has no contract".into(),
             },
             Exception {
                 site: "0190".into(),
-                kind: "warning".into(),
+                kind: ExceptionKind::Warning,
                 location: "contracts/0190.bill:3".into(),
                 message: "unrecognised payment terms `Net 30`, so no due date".into(),
             },
             Exception {
                 site: "0190".into(),
-                kind: "bad_row".into(),
+                kind: ExceptionKind::BadRow,
                 location: "timesheets.csv:17".into(),
                 message: "unparseable minutes `1,5`".into(),
             },

@@ -64,14 +64,77 @@ pub struct Invoice {
     pub lines: Vec<InvoiceLine>,
 }
 
+/// What kind of finding an [`Exception`] is: the `kind` column of `exceptions.csv`.
+///
+/// Ordered by its written name, so that exceptions sort the same as the file reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionKind {
+    /// A data row that cannot be read or validated (DATA.md); never summed.
+    BadRow,
+    /// The run made no invoices: bad rows without `--skip-bad-sites` (or rows naming no site).
+    RunRefused,
+    /// A contract could not be evaluated (overflow, a read outside the data loaded, …): no invoice.
+    ContractFailed,
+    /// A contract's `check … else exception` failed: no invoice for it.
+    CheckFailed,
+    /// With `--skip-bad-sites`: a site with bad rows, left out.
+    SiteSkipped,
+    /// An invoice needs approval (review above both thresholds, or a `check … else approval`).
+    NeedsApproval,
+    /// Data a rule needs is absent (a forecast for the review, an index value, …).
+    MissingData,
+    /// Rows of the period for a site without a contract.
+    UnmatchedData,
+    /// Two invoices with one number (two contracts for one site and group).
+    DuplicateInvoice,
+    /// Something to look at that changes no amount (unreadable payment terms, …).
+    Warning,
+}
+
+impl ExceptionKind {
+    /// The name written in `exceptions.csv` and the run summary.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExceptionKind::BadRow => "bad_row",
+            ExceptionKind::RunRefused => "run_refused",
+            ExceptionKind::ContractFailed => "contract_failed",
+            ExceptionKind::CheckFailed => "check_failed",
+            ExceptionKind::SiteSkipped => "site_skipped",
+            ExceptionKind::NeedsApproval => "needs_approval",
+            ExceptionKind::MissingData => "missing_data",
+            ExceptionKind::UnmatchedData => "unmatched_data",
+            ExceptionKind::DuplicateInvoice => "duplicate_invoice",
+            ExceptionKind::Warning => "warning",
+        }
+    }
+}
+
+impl Ord for ExceptionKind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for ExceptionKind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::fmt::Display for ExceptionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Something a person must look at after a run (`exceptions.csv`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Exception {
     /// The site concerned, empty when the finding is not about one site.
     pub site: String,
-    /// What kind of finding: `bad_row`, `unmatched_data`, `contract_failed`, `check_failed`,
-    /// `needs_approval`, `missing_data`, `warning`.
-    pub kind: String,
+    /// What kind of finding.
+    pub kind: ExceptionKind,
     /// Where: a data file and line (`revenue.csv:1042`) or a source location (`contracts/0238.bill:12`).
     pub location: String,
     /// Why, in one sentence.

@@ -129,7 +129,7 @@ pub fn exceptions_csv(exceptions: &[Exception]) -> io::Result<String> {
     let mut w = csv_writer();
     w.write_record(["site", "kind", "location", "message"])?;
     for e in rows {
-        w.write_record([&e.site, &e.kind, &e.location, &e.message])?;
+        w.write_record([e.site.as_str(), e.kind.as_str(), &e.location, &e.message])?;
     }
     csv_finish(w)
 }

@@ -16,7 +16,7 @@
 //! invoices are written, only `exceptions.csv`), because an invoice computed without a rejected row
 //! would be silently wrong.
 
-use crate::invoice::{Exception, Invoice, InvoiceLine, Status};
+use crate::invoice::{Exception, ExceptionKind, Invoice, InvoiceLine, Status};
 use crate::output::RunOutput;
 use crate::review::{self, Thresholds};
 use billc_data::{BadRow, DataSet, FileAccount};
@@ -77,15 +77,15 @@ impl Outcome {
     /// Records that the contract (or one of its invoices) could not be billed, and why.
     fn fail(&mut self, site: &str, location: String, message: String) {
         self.exceptions
-            .push(exception(site, "contract_failed", location, message));
+            .push(exception(site, ExceptionKind::ContractFailed, location, message));
         self.failed = true;
     }
 }
 
-fn exception(site: &str, kind: &str, location: String, message: String) -> Exception {
+fn exception(site: &str, kind: ExceptionKind, location: String, message: String) -> Exception {
     Exception {
         site: site.to_string(),
-        kind: kind.to_string(),
+        kind,
         location,
         message,
     }
@@ -94,7 +94,7 @@ fn exception(site: &str, kind: &str, location: String, message: String) -> Excep
 fn bad_row_exception(b: &BadRow) -> Exception {
     exception(
         b.site.as_deref().unwrap_or(""),
-        "bad_row",
+        ExceptionKind::BadRow,
         format!("{}:{}", b.file, b.line),
         format!("{}: {}", b.kind.name(), b.reason),
     )
@@ -121,7 +121,7 @@ pub fn run(
         };
         exceptions.push(exception(
             "",
-            "run_refused",
+            ExceptionKind::RunRefused,
             String::new(),
             format!("no invoices were made: {reason}"),
         ));
@@ -149,7 +149,7 @@ pub fn run(
                 Outcome {
                     exceptions: vec![exception(
                         &plan.site,
-                        "site_skipped",
+                        ExceptionKind::SiteSkipped,
                         plan.file.clone(),
                         format!(
                             "no invoices for site {}: its data has bad rows (--skip-bad-sites)",
@@ -185,7 +185,7 @@ pub fn run(
         Some(first) => {
             exceptions.push(exception(
                 &inv.site,
-                "duplicate_invoice",
+                ExceptionKind::DuplicateInvoice,
                 inv.contract.clone(),
                 format!(
                     "invoice {} is also made by {first}; this contract's copy is left out",
@@ -209,7 +209,7 @@ pub fn run(
         };
         exceptions.push(exception(
             &u.site,
-            "unmatched_data",
+            ExceptionKind::UnmatchedData,
             location,
             format!("{} rows of {} not used by any contract: {}", u.rows, period, u.what),
         ));
@@ -244,7 +244,7 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
                 .map_or_else(|| plan.file.clone(), |l| format!("{}:{}", l.file, l.line));
             out.exceptions.push(exception(
                 site,
-                "contract_failed",
+                ExceptionKind::ContractFailed,
                 location,
                 format!(
                     "the contract could not be evaluated for {period}: {}",
@@ -257,8 +257,12 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
     };
     if !run.exceptions.is_empty() {
         for m in &run.exceptions {
-            out.exceptions
-                .push(exception(site, "check_failed", plan.file.clone(), m.clone()));
+            out.exceptions.push(exception(
+                site,
+                ExceptionKind::CheckFailed,
+                plan.file.clone(),
+                m.clone(),
+            ));
         }
         out.failed = true;
         return out;
@@ -266,7 +270,7 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
     if !data.sites.is_empty() && data.site(site).is_none() {
         out.exceptions.push(exception(
             site,
-            "missing_data",
+            ExceptionKind::MissingData,
             "sites.csv".into(),
             format!("site {site} is not in sites.csv"),
         ));
@@ -280,7 +284,7 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
         Err(e) => {
             out.exceptions.push(exception(
                 site,
-                "warning",
+                ExceptionKind::Warning,
                 plan.file.clone(),
                 format!("no due date: {e}"),
             ));
@@ -312,7 +316,7 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
                 if forecast.is_none() {
                     out.exceptions.push(exception(
                         site,
-                        "missing_data",
+                        ExceptionKind::MissingData,
                         "forecast.csv".into(),
                         format!("no forecast for site {site} and {period}: {}", r.reason),
                     ));
@@ -328,8 +332,12 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
         Status::Ready
     } else {
         for r in &reasons {
-            out.exceptions
-                .push(exception(site, "needs_approval", plan.file.clone(), r.clone()));
+            out.exceptions.push(exception(
+                site,
+                ExceptionKind::NeedsApproval,
+                plan.file.clone(),
+                r.clone(),
+            ));
         }
         Status::NeedsApproval
     };
