@@ -235,6 +235,11 @@ fn run(args: &RunArgs) -> ExitCode {
         skip_bad_sites: args.skip_bad_sites,
         demand: true,
     };
+    // One run at a time into an output folder: locked before anything is read.
+    let lock = match period::lock(&args.out) {
+        Ok(lock) => lock,
+        Err(e) => return run_failed(&e),
+    };
     let (session, files) = match load(&args.paths) {
         Ok(x) => x,
         Err(code) => return code,
@@ -264,7 +269,7 @@ fn run(args: &RunArgs) -> ExitCode {
         .map(|b| format!("{}:{}: {}: {}", b.file, b.line, b.kind.name(), b.reason))
         .collect();
     std::mem::forget((data, compiled));
-    let dir = match period::write(&args.out, &report) {
+    let dir = match period::write(&lock, &report) {
         Ok(dir) => dir,
         Err(e) => return run_failed(&e),
     };

@@ -8,7 +8,7 @@
 //! the paths a user gives. [`period`] is a whole period end to end, as the command line runs it.
 //!
 //! Modules, bottom to top (a module imports only modules listed before it): [`sources`],
-//! [`invoice`], [`numbering`], [`review`], [`output`], [`explain`], [`gp`], [`run`], [`period`].
+//! [`invoice`], [`numbering`], [`review`], [`publish`], [`output`], [`explain`], [`gp`], [`run`], [`period`].
 //! Above the language and data crates; below the importer and the command line. It may read and
 //! write files (sources, the period folder) but never prints: messages are returned as values.
 
@@ -18,6 +18,7 @@ pub mod invoice;
 pub mod numbering;
 pub mod output;
 pub mod period;
+pub mod publish;
 pub mod review;
 pub mod run;
 pub mod sources;

@@ -28,6 +28,7 @@
 //! Only [`write`] and [`read_trace`] touch the file system; the renderers are pure and tested directly.
 
 use crate::invoice::{Exception, Invoice};
+use crate::publish::Staging;
 use billc_lang::time::YearMonth;
 use billc_lang::value::format::plain_amount;
 use serde::{Deserialize, Serialize};
@@ -71,17 +72,35 @@ pub const INVOICES_CSV: &str = "invoices.csv";
 pub const EXCEPTIONS_CSV: &str = "exceptions.csv";
 pub const TRACE_JSON: &str = "trace.json";
 
-/// Writes the four output files into `<out_dir>/<YYYY-MM>/`, creating it. Each file is written to a
-/// temporary name and renamed, so a reader never sees half a file.
+/// Writes the four output files into `<out_dir>/<YYYY-MM>/` as one run: locked, staged in a fresh
+/// folder and published at once ([`crate::publish`]), so a reader never sees half a run.
 pub fn write(out_dir: &Path, run: &RunOutput) -> io::Result<Written> {
-    let dir = out_dir.join(run.period.to_string());
-    fs::create_dir_all(&dir)?;
+    let lock = crate::publish::lock(out_dir).map_err(io::Error::other)?;
+    let staging = lock.stage(run.period)?;
+    let mut written = write_files(&staging, run, &mut |_| Ok(()))?;
+    written.dir = staging.publish()?;
+    written.files = written
+        .files
+        .iter()
+        .filter_map(|f| f.file_name())
+        .map(|n| written.dir.join(n))
+        .collect();
+    Ok(written)
+}
+
+/// Writes the four output files into a staging folder; `hook` is called before each file.
+pub fn write_files(
+    staging: &Staging,
+    run: &RunOutput,
+    hook: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> io::Result<Written> {
     let invoices = sorted_invoices(&run.invoices);
     // The trace is by far the largest file (hundreds of MB for a large run): it is streamed to
     // disk while the other three are rendered.
-    let trace_tmp = dir.join(format!(".{TRACE_JSON}.tmp"));
+    hook(TRACE_JSON)?;
+    let trace_file = staging.create(TRACE_JSON)?;
     let (trace, others) = rayon::join(
-        || stream_trace_json(&trace_tmp, run.period, &invoices),
+        || stream_trace_json(trace_file, run.period, &invoices),
         || -> io::Result<[String; 3]> {
             Ok([
                 render_invoices_json(run, &invoices)?,
@@ -94,17 +113,12 @@ pub fn write(out_dir: &Path, run: &RunOutput) -> io::Result<Written> {
     let [json, csv, exceptions] = others?;
     let mut written = Vec::with_capacity(4);
     for (name, text) in [(INVOICES_JSON, json), (INVOICES_CSV, csv), (EXCEPTIONS_CSV, exceptions)] {
-        let path = dir.join(name);
-        let tmp = dir.join(format!(".{name}.tmp"));
-        fs::write(&tmp, text.as_bytes())?;
-        fs::rename(&tmp, &path)?;
-        written.push(path);
+        staging.write_with(name, text.as_bytes(), hook)?;
+        written.push(staging.dir().join(name));
     }
-    let trace_path = dir.join(TRACE_JSON);
-    fs::rename(&trace_tmp, &trace_path)?;
-    written.push(trace_path);
+    written.push(staging.dir().join(TRACE_JSON));
     Ok(Written {
-        dir,
+        dir: staging.dir().to_path_buf(),
         files: written,
         invoices: invoices.len(),
         lines: invoices.iter().map(|i| i.lines.len()).sum(),
@@ -364,11 +378,12 @@ fn render_invoices_csv(invoices: &[&Invoice]) -> io::Result<String> {
 // ---- trace.json -------------------------------------------------------------------------------
 
 /// Writes `trace.json` to `path` (the same bytes as [`trace_json`]).
-fn stream_trace_json(path: &Path, period: YearMonth, invoices: &[&Invoice]) -> io::Result<()> {
+fn stream_trace_json(file: fs::File, period: YearMonth, invoices: &[&Invoice]) -> io::Result<()> {
     use std::io::Write as _;
-    let mut w = io::BufWriter::with_capacity(1 << 20, fs::File::create(path)?);
+    let mut w = io::BufWriter::with_capacity(1 << 20, file);
     write_trace_json(&mut w, period, invoices)?;
-    w.flush()
+    w.flush()?;
+    w.into_inner().map_err(|e| e.into_error())?.sync_all()
 }
 
 fn render_trace_json(period: YearMonth, invoices: &[&Invoice]) -> io::Result<String> {

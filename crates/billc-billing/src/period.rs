@@ -7,6 +7,7 @@
 //! exit status. Nothing here prints; every failure is a [`PeriodError`] value.
 
 use crate::output;
+use crate::publish::{self, LockError, OutLock};
 use crate::run::{self, RunOptions, RunReport};
 use crate::sources;
 use billc_data::{DataSet, LoadError, LoadOptions};
@@ -42,6 +43,8 @@ pub enum PeriodError {
     },
     /// The data directory cannot be read as DATA.md describes.
     Data(LoadError),
+    /// Another run holds the output folder, or it cannot be locked.
+    Locked(LockError),
     /// The period folder cannot be written.
     Write { dir: PathBuf, error: io::Error },
 }
@@ -53,6 +56,7 @@ impl fmt::Display for PeriodError {
             PeriodError::Unreadable { path, error } => write!(f, "cannot read `{}`: {error}", path.display()),
             PeriodError::Contracts { .. } => f.write_str("the contracts have errors; nothing was billed"),
             PeriodError::Data(e) => write!(f, "{e}"),
+            PeriodError::Locked(e) => write!(f, "{e}"),
             PeriodError::Write { dir, error } => write!(f, "cannot write `{}`: {error}", dir.display()),
         }
     }
@@ -147,36 +151,48 @@ pub fn bill(compiled: &Compiled, data: &DataSet, options: &PeriodOptions, progre
     run::run(&compiled.plans, data, run_options, compiled.digest.clone(), progress)
 }
 
-/// Writes `<out>/<period>/`: the invoice files, the exceptions and the row accounting. A refused run
-/// writes its exceptions and removes the invoice files of an earlier run of the period, so nobody
-/// mistakes them for this run's. Returns the period folder.
-pub fn write(out: &Path, report: &RunReport) -> Result<PathBuf, PeriodError> {
-    let dir = out.join(report.output.period.to_string());
-    let written = if report.refused {
-        write_refused(&dir, report)
-    } else {
-        output::write(out, &report.output).map(|_| ())
-    }
-    .and_then(|()| std::fs::write(dir.join("inputs.csv"), output::inputs_csv(&report.accounts)?))
-    .and_then(|()| std::fs::write(dir.join("unmatched.csv"), output::unmatched_csv(&report.unread)?));
-    match written {
-        Ok(()) => Ok(dir),
-        Err(error) => Err(PeriodError::Write { dir, error }),
-    }
+/// Writes `<out>/<period>/` as one whole run ([`crate::publish`]): the invoice files, the
+/// exceptions and the row accounting. A refused run writes its exceptions and accounting only, so the
+/// invoice files of an earlier run of the period are gone with it and nobody mistakes them for this
+/// run's. Returns the period folder.
+pub fn write(lock: &OutLock, report: &RunReport) -> Result<PathBuf, PeriodError> {
+    write_with(lock, report, &mut |_| Ok(()))
 }
 
-fn write_refused(dir: &Path, report: &RunReport) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    for name in [output::INVOICES_JSON, output::INVOICES_CSV, output::TRACE_JSON] {
-        match std::fs::remove_file(dir.join(name)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
+/// [`write`], calling `hook` before each file and each step of publishing (for fault tests).
+pub fn write_with(
+    lock: &OutLock,
+    report: &RunReport,
+    hook: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> Result<PathBuf, PeriodError> {
+    let dir = lock.out().join(report.output.period.to_string());
+    let fail = |error: io::Error| PeriodError::Write {
+        dir: dir.clone(),
+        error,
+    };
+    let staging = lock.stage(report.output.period).map_err(fail)?;
+    if report.refused {
+        let exceptions = output::exceptions_csv(&report.output.exceptions).map_err(fail)?;
+        staging
+            .write_with(output::EXCEPTIONS_CSV, exceptions.as_bytes(), hook)
+            .map_err(fail)?;
+    } else {
+        output::write_files(&staging, &report.output, hook).map_err(fail)?;
     }
-    std::fs::write(
-        dir.join(output::EXCEPTIONS_CSV),
-        output::exceptions_csv(&report.output.exceptions)?,
-    )
+    let inputs = output::inputs_csv(&report.accounts).map_err(fail)?;
+    staging
+        .write_with("inputs.csv", inputs.as_bytes(), hook)
+        .map_err(fail)?;
+    let unmatched = output::unmatched_csv(&report.unread).map_err(fail)?;
+    staging
+        .write_with("unmatched.csv", unmatched.as_bytes(), hook)
+        .map_err(fail)?;
+    staging.publish_with(hook).map_err(fail)
+}
+
+/// Locks `out` for this run (see [`crate::publish::lock`]).
+pub fn lock(out: &Path) -> Result<OutLock, PeriodError> {
+    publish::lock(out).map_err(PeriodError::Locked)
 }
 
 /// BLAKE3 over the contract sources (path, text), sorted by path: `blake3:<hex>`.
