@@ -7,7 +7,7 @@
 
 use super::{BuiltinSig, Call, Reach, TyCall, enum_ty, opt, req};
 use crate::diag::Code;
-use crate::eval_error::{EvalErrorKind, R, arith};
+use crate::eval_error::{EvalErrorKind, Expected, InternalError, R, arith};
 use crate::hir::Builtin;
 use crate::time::YearMonth;
 use crate::ty::Ty;
@@ -200,11 +200,11 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
             } else {
                 i64::from(m.month)
             }))),
-            _ => Err(c.fail(EvalErrorKind::Invalid("not a month".into()))),
+            _ => Err(c.internal(InternalError::NotA(Expected::Month))),
         },
         _ => match c.req(0)? {
             Value::Date(d) => Ok(Value::Month(YearMonth::of(d))),
-            _ => Err(c.fail(EvalErrorKind::Invalid("not a date".into()))),
+            _ => Err(c.internal(InternalError::NotA(Expected::Date))),
         },
     }
 }
@@ -233,7 +233,7 @@ fn prorate(c: &mut dyn Call<'_>) -> R<Value> {
 /// `contract_year(start)`, and `by_year(start, values)`: the value of that year (the last repeats).
 fn contract_year(b: Builtin, c: &mut dyn Call<'_>) -> R<Value> {
     let Value::Date(start) = c.req(0)? else {
-        return Err(c.fail(EvalErrorKind::Invalid("not a date".into())));
+        return Err(c.internal(InternalError::NotA(Expected::Date)));
     };
     let months = c.month().months_since(YearMonth::of(start)).max(0);
     let year = usize::try_from(months / 12).unwrap_or(0);
@@ -241,22 +241,20 @@ fn contract_year(b: Builtin, c: &mut dyn Call<'_>) -> R<Value> {
         return Ok(Value::Number(Decimal::from(year + 1)));
     }
     let Value::List(values) = c.req(1)? else {
-        return Err(c.fail(EvalErrorKind::Invalid("not a list".into())));
+        return Err(c.internal(InternalError::NotA(Expected::List)));
     };
     values
         .get(year.min(values.len().saturating_sub(1)))
         .cloned()
-        .ok_or_else(|| c.fail(EvalErrorKind::Invalid("`by_year` of an empty list".into())))
+        .ok_or_else(|| c.fail(EvalErrorKind::EmptyList { builtin: "by_year" }))
 }
 
 fn add_months(c: &mut dyn Call<'_>) -> R<Value> {
     let (Value::Date(d), Value::Number(n), Value::Enum(policy)) = (c.req(0)?, c.req(1)?, c.req(2)?) else {
-        return Err(c.fail(EvalErrorKind::Invalid("bad arguments".into())));
+        return Err(c.internal(InternalError::BadArguments));
     };
     if !n.fract().is_zero() {
-        return Err(c.fail(EvalErrorKind::Invalid(format!(
-            "cannot add `{n}` months: whole months only"
-        ))));
+        return Err(c.fail(EvalErrorKind::FractionalMonths { months: n }));
     }
     let n = i64::try_from(n.mantissa() / 10i128.pow(n.scale())).unwrap_or(0);
     let policy = if &*policy == "overflow" {
@@ -266,7 +264,7 @@ fn add_months(c: &mut dyn Call<'_>) -> R<Value> {
     };
     crate::time::add_months(d, n, policy)
         .map(Value::Date)
-        .ok_or_else(|| c.fail(EvalErrorKind::Invalid("date out of range".into())))
+        .ok_or_else(|| c.fail(EvalErrorKind::DateOutOfRange))
 }
 
 // ------------------------------------------------------------------ demand rules

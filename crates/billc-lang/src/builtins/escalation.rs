@@ -7,7 +7,7 @@
 
 use super::{At, BuiltinSig, Call, Reach, TyCall, enum_ty, opt, req};
 use crate::diag::Code;
-use crate::eval_error::{EvalErrorKind, R, arith};
+use crate::eval_error::{EvalErrorKind, InternalError, R, arith};
 use crate::hir::Builtin;
 use crate::time::YearMonth;
 use crate::trace::Fact;
@@ -135,10 +135,13 @@ struct Steps {
 
 fn steps(c: &mut dyn Call<'_>) -> R<Steps> {
     let Value::Enum(every) = c.req(3)? else {
-        return Err(c.fail(EvalErrorKind::Invalid("`every` must be a month".into())));
+        return Err(c.internal(InternalError::EveryNotAMonth));
     };
-    let month = crate::time::month_number(&every)
-        .ok_or_else(|| c.fail(EvalErrorKind::Invalid(format!("`{every}` is not a month"))))?;
+    let month = crate::time::month_number(&every).ok_or_else(|| {
+        c.internal(InternalError::UnknownMonth {
+            name: every.to_string(),
+        })
+    })?;
     let since = match c.arg(4)? {
         Some(Value::Date(d)) => d,
         _ => c.effective().ok_or_else(|| {
@@ -238,10 +241,10 @@ fn index_change(c: &mut dyn Call<'_>) -> R<Value> {
     let end = c
         .month()
         .plus(-1)
-        .ok_or_else(|| c.fail(EvalErrorKind::Invalid("month out of range".into())))?;
+        .ok_or_else(|| c.fail(EvalErrorKind::MonthOutOfRange))?;
     let start = end
         .plus(-months)
-        .ok_or_else(|| c.fail(EvalErrorKind::Invalid("month out of range".into())))?;
+        .ok_or_else(|| c.fail(EvalErrorKind::MonthOutOfRange))?;
     let data = c.data();
     let level = |m: YearMonth| {
         data.and_then(|d| d.index(&name, m)).ok_or_else(|| {

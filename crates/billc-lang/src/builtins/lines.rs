@@ -6,7 +6,7 @@
 //! its signature is here so that `lines` is a known builtin name.
 
 use super::{BuiltinSig, Call, Reach, TyCall, enum_ty, opt, req};
-use crate::eval_error::{EvalErrorKind, R, arith};
+use crate::eval_error::{EvalErrorKind, InternalError, R, arith};
 use crate::hir::Builtin;
 use crate::ty::{Currency, Ty};
 use crate::value::Value;
@@ -44,7 +44,7 @@ pub fn ty(b: Builtin, c: &mut TyCall<'_>) -> Ty {
 
 pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
     if b == Builtin::Lines {
-        return Err(c.fail(EvalErrorKind::Invalid("`lines` is resolved by the compiler".into())));
+        return Err(c.internal(InternalError::LinesUnresolved));
     }
     let kind = c.req(0)?;
     let kind = kind.as_text().unwrap_or("").to_string();

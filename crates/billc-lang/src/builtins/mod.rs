@@ -29,7 +29,7 @@ pub mod tiers;
 pub mod windows;
 
 use crate::diag::{Code, Diagnostic};
-use crate::eval_error::{EvalError, EvalErrorKind, R, kind_of};
+use crate::eval_error::{EvalError, EvalErrorKind, InternalError, R, kind_of};
 use crate::hir::{Builtin, Expr};
 use crate::input::{DataView, RowView};
 use crate::schema::TableName;
@@ -287,7 +287,7 @@ pub trait Call<'p> {
     fn req(&mut self, i: usize) -> R<Value> {
         let span = self.span();
         self.arg(i)?
-            .ok_or_else(|| EvalError::new(EvalErrorKind::Invalid("missing argument".into()), span))
+            .ok_or_else(|| EvalError::new(InternalError::MissingArgument, span))
     }
 
     /// The expression of argument `i`.
@@ -298,6 +298,11 @@ pub trait Call<'p> {
     /// An error of this call.
     fn fail(&self, kind: EvalErrorKind) -> EvalError {
         EvalError::new(kind, self.span())
+    }
+
+    /// A broken invariant at this call.
+    fn internal(&self, e: InternalError) -> EvalError {
+        EvalError::new(e, self.span())
     }
 }
 

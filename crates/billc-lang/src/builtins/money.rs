@@ -6,7 +6,7 @@
 
 use super::{BuiltinSig, Call, Reach, TyCall, compare, enum_ty, opt, req};
 use crate::diag::Code;
-use crate::eval_error::{EvalErrorKind, R};
+use crate::eval_error::{EvalErrorKind, InternalError, R};
 use crate::hir::Builtin;
 use crate::ty::Ty;
 use crate::value::Value;
@@ -166,7 +166,7 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
         _ => {
             let v = c.req(0)?;
             let at = c.req(1)?;
-            let ord = compare(&v, &at).ok_or_else(|| c.fail(EvalErrorKind::Invalid("incomparable values".into())))?;
+            let ord = compare(&v, &at).ok_or_else(|| c.internal(InternalError::Incomparable))?;
             Ok(
                 if (b == Builtin::Cap && ord.is_gt()) || (b == Builtin::Floor && ord.is_lt()) {
                     at
@@ -193,18 +193,16 @@ fn minmax(b: Builtin, c: &mut dyn Call<'_>) -> R<Value> {
         best = Some(match best {
             None => v,
             Some(cur) => {
-                let ord =
-                    compare(&v, &cur).ok_or_else(|| c.fail(EvalErrorKind::Invalid("incomparable values".into())))?;
+                let ord = compare(&v, &cur).ok_or_else(|| c.internal(InternalError::Incomparable))?;
                 let take = if b == Builtin::Min { ord.is_lt() } else { ord.is_gt() };
                 if take { v } else { cur }
             }
         });
     }
     best.ok_or_else(|| {
-        c.fail(EvalErrorKind::Invalid(format!(
-            "`{}` of an empty list",
-            if b == Builtin::Min { "min" } else { "max" }
-        )))
+        c.fail(EvalErrorKind::EmptyList {
+            builtin: if b == Builtin::Min { "min" } else { "max" },
+        })
     })
 }
 
@@ -214,7 +212,7 @@ fn round(c: &mut dyn Call<'_>) -> R<Value> {
         Some(Value::Number(n)) => u32::try_from(n.trunc().mantissa())
             .ok()
             .filter(|p| *p <= 20)
-            .ok_or_else(|| c.fail(EvalErrorKind::Invalid(format!("cannot round to `{n}` places"))))?,
+            .ok_or_else(|| c.fail(EvalErrorKind::RoundPlaces { places: n }))?,
         _ => 2,
     };
     let mode = match c.arg(2)? {

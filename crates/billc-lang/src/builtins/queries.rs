@@ -8,7 +8,7 @@
 
 use super::{BuiltinSig, Call, Reach, TyCall, add_values, opt, req, zero_like};
 use crate::diag::{Code, Diagnostic};
-use crate::eval_error::{EvalErrorKind, R, arith};
+use crate::eval_error::{EvalErrorKind, Expected, InternalError, R, arith};
 use crate::hir::Builtin;
 use crate::input::RowView;
 use crate::schema::{ColumnTy, TableName, column_position};
@@ -145,15 +145,15 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
     if b == Builtin::Len {
         return match c.req(0)? {
             Value::List(items) => Ok(Value::Number(Decimal::from(items.len()))),
-            _ => Err(c.fail(EvalErrorKind::Invalid("not a list".into()))),
+            _ => Err(c.internal(InternalError::NotA(Expected::List))),
         };
     }
     let Some(arg) = c.expr(0) else {
-        return Err(c.fail(EvalErrorKind::Invalid("missing argument".into())));
+        return Err(c.internal(InternalError::MissingArgument));
     };
     if let Ty::List(elem) = &arg.ty {
         let Some(Value::List(items)) = c.arg(0)? else {
-            return Err(c.fail(EvalErrorKind::Invalid("not a list".into())));
+            return Err(c.internal(InternalError::NotA(Expected::List)));
         };
         if b == Builtin::Count {
             return Ok(Value::Number(Decimal::from(items.len())));
@@ -193,10 +193,10 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
 
 fn sum_rows(c: &dyn Call<'_>, table: TableName, col: Option<&str>, rows: &[&dyn RowView]) -> R<Value> {
     let Some(col) = col else {
-        return Err(c.fail(EvalErrorKind::Invalid("sum of a table".into())));
+        return Err(c.internal(InternalError::SumOfTable));
     };
     let Some((_, idx)) = column_position(table, col) else {
-        return Err(c.fail(EvalErrorKind::Invalid(format!("unknown column `{col}`"))));
+        return Err(c.internal(InternalError::UnknownColumn { column: col.into() }));
     };
     let mut total = Decimal::ZERO;
     for r in rows {
@@ -207,12 +207,10 @@ fn sum_rows(c: &dyn Call<'_>, table: TableName, col: Option<&str>, rows: &[&dyn 
 
 fn first_row(c: &mut dyn Call<'_>, table: TableName, col: Option<&str>, rows: &[&dyn RowView]) -> R<Value> {
     let Some(col) = col else {
-        return Err(c.fail(EvalErrorKind::Invalid("first of a table".into())));
+        return Err(c.internal(InternalError::FirstOfTable));
     };
     match rows.iter().min_by_key(|r| r.first_line()) {
-        Some(r) => {
-            row_value(table, *r, col).ok_or_else(|| c.fail(EvalErrorKind::Invalid(format!("bad value in `{col}`"))))
-        }
+        Some(r) => row_value(table, *r, col).ok_or_else(|| c.fail(EvalErrorKind::BadFirstValue { column: col.into() })),
         None => match c.arg(1)? {
             Some(d) => Ok(d),
             None => Err(c.fail(EvalErrorKind::MissingData(format!(

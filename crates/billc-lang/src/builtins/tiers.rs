@@ -7,7 +7,7 @@
 
 use super::{BuiltinSig, Call, Reach, TyCall, enum_ty, opt, req};
 use crate::diag::Code;
-use crate::eval_error::{EvalErrorKind, R, arith};
+use crate::eval_error::{EvalErrorKind, Expected, InternalError, R, arith};
 use crate::hir::Builtin;
 use crate::trace::Fact;
 use crate::ty::{Currency, Ty};
@@ -78,10 +78,10 @@ pub fn ty(b: Builtin, c: &mut TyCall<'_>) -> Ty {
 
 pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
     let Some(amount_expr) = c.expr(0) else {
-        return Err(c.fail(EvalErrorKind::Invalid("missing amount".into())));
+        return Err(c.internal(InternalError::MissingAmount));
     };
     let Value::Tiers(table) = c.req(1)? else {
-        return Err(c.fail(EvalErrorKind::Invalid("not a tier table".into())));
+        return Err(c.internal(InternalError::NotA(Expected::TierTable)));
     };
     let window = match c.arg(2)? {
         Some(Value::Enum(w)) => w.to_string(),

@@ -7,7 +7,7 @@
 //! with `tiered`.
 
 use super::{At, BuiltinSig, Call, Reach, TyCall, add_values, enum_ty, req, zero_like};
-use crate::eval_error::{EvalErrorKind, R};
+use crate::eval_error::{EvalErrorKind, Expected, InternalError, R};
 use crate::hir::Builtin;
 use crate::time::YearMonth;
 use crate::trace::Fact;
@@ -74,13 +74,13 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
         Builtin::Prior => prior(c),
         Builtin::At => {
             let Value::Month(m) = c.req(1)? else {
-                return Err(c.fail(EvalErrorKind::Invalid("not a month".into())));
+                return Err(c.internal(InternalError::NotA(Expected::Month)));
             };
             if c.expr(0).is_none() {
-                return Err(c.fail(EvalErrorKind::Invalid("missing value".into())));
+                return Err(c.internal(InternalError::MissingValue));
             }
             c.eval_at(0, At::Month(m))?
-                .ok_or_else(|| c.fail(EvalErrorKind::Invalid("missing value".into())))
+                .ok_or_else(|| c.internal(InternalError::MissingValue))
         }
         _ => across(c),
     }
@@ -88,7 +88,7 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
 
 fn prior(c: &mut dyn Call<'_>) -> R<Value> {
     let Some(value_expr) = c.expr(0) else {
-        return Err(c.fail(EvalErrorKind::Invalid("missing value".into())));
+        return Err(c.internal(InternalError::MissingValue));
     };
     let window = match c.req(1)? {
         Value::Enum(w) => w.to_string(),
@@ -122,10 +122,10 @@ fn prior(c: &mut dyn Call<'_>) -> R<Value> {
 
 fn across(c: &mut dyn Call<'_>) -> R<Value> {
     let Value::List(sites) = c.req(0)? else {
-        return Err(c.fail(EvalErrorKind::Invalid("not a list of sites".into())));
+        return Err(c.internal(InternalError::NotA(Expected::SiteList)));
     };
     let Some(value_expr) = c.expr(1) else {
-        return Err(c.fail(EvalErrorKind::Invalid("missing value".into())));
+        return Err(c.internal(InternalError::MissingValue));
     };
     let mut total: Option<Value> = None;
     let mut facts = Vec::new();
@@ -133,7 +133,7 @@ fn across(c: &mut dyn Call<'_>) -> R<Value> {
         let site = s.as_text().unwrap_or("").to_string();
         let v = c
             .eval_at(1, At::Site(&site))?
-            .ok_or_else(|| c.fail(EvalErrorKind::Invalid("missing value".into())))?;
+            .ok_or_else(|| c.internal(InternalError::MissingValue))?;
         facts.push(Fact {
             name: format!("site {site}"),
             value: v.display(),
@@ -152,8 +152,7 @@ fn across(c: &mut dyn Call<'_>) -> R<Value> {
 
 /// Argument 0 (known to be given) evaluated at `at`.
 fn value_at(c: &mut dyn Call<'_>, at: At<'_>) -> R<Value> {
-    c.eval_at(0, at)?
-        .ok_or_else(|| c.fail(EvalErrorKind::Invalid("missing value".into())))
+    c.eval_at(0, at)?.ok_or_else(|| c.internal(InternalError::MissingValue))
 }
 
 /// The months of a window before the call's month (oldest first).
@@ -176,7 +175,7 @@ pub fn window_months(c: &dyn Call<'_>, window: &str) -> R<Vec<YearMonth>> {
             let year = if month.month >= m { month.year } else { month.year - 1 };
             YearMonth { year, month: m }
         }
-        other => return Err(c.fail(EvalErrorKind::Invalid(format!("unknown window `{other}`")))),
+        other => return Err(c.internal(InternalError::UnknownWindow { name: other.into() })),
     };
     Ok(start.through(month).filter(|m| *m < month).collect())
 }

@@ -11,7 +11,7 @@
 pub mod run;
 
 pub use crate::builtins::tiers;
-pub use crate::eval_error::{EvalError, EvalErrorKind};
+pub use crate::eval_error::{EvalError, EvalErrorKind, Expected, InternalError};
 pub use crate::input::{AdhocItem, DataView, RowView};
 
 use crate::builtins::queries::row_value;
@@ -215,11 +215,13 @@ impl<'p> Machine<'p> {
         }
         let slots = self.slots;
         let Some(slot) = slots.get(id as usize) else {
-            return Err(EvalError::new(EvalErrorKind::Invalid("unknown slot".into()), span));
+            return Err(EvalError::new(InternalError::UnknownSlot, span));
         };
         if self.busy.contains(&key) {
             return Err(EvalError::new(
-                EvalErrorKind::Invalid(format!("`{}` depends on itself", slot.name)),
+                EvalErrorKind::Cycle {
+                    name: slot.name.clone(),
+                },
                 span,
             ));
         }
@@ -274,7 +276,7 @@ impl<'p> Machine<'p> {
                 };
                 self.eval(expr, &s, &inner)
             }
-            None => Err(EvalError::new(EvalErrorKind::Invalid("unbound variable".into()), span)),
+            None => Err(EvalError::new(InternalError::UnboundVariable, span)),
         }
     }
 
@@ -282,10 +284,7 @@ impl<'p> Machine<'p> {
         let span = e.span;
         match &e.kind {
             ExprKind::Lit(v) => Ok(v.clone()),
-            ExprKind::Error => Err(EvalError::new(
-                EvalErrorKind::Invalid("erroneous expression".into()),
-                span,
-            )),
+            ExprKind::Error => Err(EvalError::new(InternalError::ErroneousExpression, span)),
             ExprKind::Local(i) => self.local(scope, *i, cx, span),
             ExprKind::BodyRef(i) => self.body_ref(scope, *i, cx, span),
             ExprKind::Call(f, args) => {
@@ -311,8 +310,7 @@ impl<'p> Machine<'p> {
             ExprKind::Binary(op, a, b) => self.binary(*op, a, b, scope, cx, span),
             ExprKind::Field(base, name) => {
                 let v = self.eval(base, scope, cx)?;
-                field(&v, name)
-                    .ok_or_else(|| EvalError::new(EvalErrorKind::Invalid(format!("no field `{name}`")), span))
+                field(&v, name).ok_or_else(|| EvalError::new(InternalError::NoField { name: name.clone() }, span))
             }
             ExprKind::RowField(..) | ExprKind::Table(_) | ExprKind::Column(..) | ExprKind::Where(..) => {
                 self.data_node(e, cx)
@@ -376,7 +374,7 @@ impl<'p> Machine<'p> {
                 };
                 let _ = t;
                 row_value(*table, row, col)
-                    .ok_or_else(|| EvalError::new(EvalErrorKind::Invalid(format!("bad value in column `{col}`")), span))
+                    .ok_or_else(|| EvalError::new(EvalErrorKind::BadColumnValue { column: col.clone() }, span))
             }
             ExprKind::Table(t) => Err(EvalError::new(
                 EvalErrorKind::NotConstant(format!("the table `{}`", t.name())),
@@ -390,7 +388,7 @@ impl<'p> Machine<'p> {
                 EvalErrorKind::NotConstant("a filtered table".into()),
                 span,
             )),
-            _ => Err(EvalError::new(EvalErrorKind::Invalid("not a data node".into()), span)),
+            _ => Err(EvalError::new(InternalError::NotA(Expected::DataNode), span)),
         }
     }
 
@@ -407,7 +405,7 @@ impl<'p> Machine<'p> {
             }
             ExprKind::Comprehension(body, list) => {
                 let Value::List(items) = self.eval(list, scope, cx)? else {
-                    return Err(EvalError::new(EvalErrorKind::Invalid("not a list".into()), span));
+                    return Err(EvalError::new(InternalError::NotA(Expected::List), span));
                 };
                 let mut out = Vec::with_capacity(items.len());
                 for item in items.iter() {
@@ -449,7 +447,7 @@ impl<'p> Machine<'p> {
                 }
                 Ok(Value::text(&s))
             }
-            _ => Err(EvalError::new(EvalErrorKind::Invalid("not a composite".into()), span)),
+            _ => Err(EvalError::new(InternalError::NotA(Expected::Composite), span)),
         }
     }
 
@@ -557,9 +555,9 @@ impl<'p> Machine<'p> {
             }
             ExprKind::Local(i) => match scope.locals.get(*i as usize).cloned() {
                 Some(Bind::Lazy(x, s)) => self.select(x, &s, cx),
-                _ => Err(EvalError::new(EvalErrorKind::Invalid("not a table".into()), e.span)),
+                _ => Err(EvalError::new(InternalError::NotA(Expected::Table), e.span)),
             },
-            _ => Err(EvalError::new(EvalErrorKind::Invalid("not a table".into()), e.span)),
+            _ => Err(EvalError::new(InternalError::NotA(Expected::Table), e.span)),
         }
     }
 
@@ -658,10 +656,7 @@ impl<'p> Call<'p> for BuiltinCall<'_, 'p> {
 
     fn select(&mut self, i: usize) -> R<Selection<'p>> {
         let Some(Some(e)) = self.args.get(i) else {
-            return Err(EvalError::new(
-                EvalErrorKind::Invalid("missing argument".into()),
-                self.span,
-            ));
+            return Err(EvalError::new(InternalError::MissingArgument, self.span));
         };
         self.m.select(e, self.scope, self.cx)
     }
@@ -728,12 +723,11 @@ fn binop(op: BinOp, l: &Value, r: &Value, tys: &(crate::ty::Ty, crate::ty::Ty)) 
     let _ = tys;
     use Value as V;
     let bad = || {
-        EvalErrorKind::Invalid(format!(
-            "cannot apply `{}` to {} and {}",
-            op.symbol(),
-            l.display(),
-            r.display()
-        ))
+        EvalErrorKind::from(InternalError::BadOperands {
+            op,
+            left: l.clone(),
+            right: r.clone(),
+        })
     };
     match op {
         BinOp::Eq => return Ok(V::Bool(values_equal(l, r))),
@@ -826,9 +820,9 @@ fn unary(op: UnOp, v: Value) -> Result<Value, EvalErrorKind> {
         (UnOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
         (UnOp::Neg, v) => match v.decimal() {
             Some(d) => Ok(v.with_decimal(-d)),
-            None => Err(EvalErrorKind::Invalid("cannot negate".into())),
+            None => Err(InternalError::CannotNegate.into()),
         },
-        _ => Err(EvalErrorKind::Invalid("bad operand".into())),
+        _ => Err(InternalError::BadOperand.into()),
     }
 }
 
