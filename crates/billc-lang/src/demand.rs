@@ -14,6 +14,7 @@
 //! read against it ([`crate::eval::DataView::covers`]), so a gap would surface as a contract failing
 //! with "not loaded", never as a silently missing amount.
 
+use crate::builtins::{self, Reach};
 use crate::hir::for_each_child;
 use crate::hir::{Builtin, Expr, ExprKind};
 use crate::plan::{Binding, EnvId, Plan, PlanBody, SlotId};
@@ -345,35 +346,25 @@ impl<'p> Walker<'p> {
         }
     }
 
+    /// A builtin call: its arguments walked in the months and sites its demand rule
+    /// ([`builtins::demand`]) says they are evaluated in.
     fn builtin(&mut self, b: Builtin, args: &'p [Option<Expr>], scope: &Scope<'p>, back: Back, sites: &Sites) {
+        let reach = builtins::demand(b);
         // The argument evaluated in other months, and how much further back they go.
-        let (shifted, further): (Option<usize>, Back) = match b {
-            Builtin::Tiered => (Some(0), self.window(args.get(2), scope, back)),
-            Builtin::Prior => (Some(0), self.window(args.get(1), scope, back)),
-            Builtin::At => {
-                let at = match args
-                    .get(1)
-                    .and_then(Option::as_ref)
-                    .and_then(|m| self.static_value(m, scope, 0))
-                {
-                    Some(Value::Month(m)) => {
-                        u32::try_from(self.period.months_since(m)).map_or(0, |d| d.saturating_sub(back))
-                    }
-                    _ => UNBOUNDED,
-                };
-                (Some(0), at)
-            }
-            _ => (None, 0),
+        let (shifted, further): (Option<usize>, Back) = match reach {
+            Reach::Window { value, window } => (Some(value), self.window(args.get(window), scope, back)),
+            Reach::InMonth { value, month } => (Some(value), self.in_month(args.get(month), scope, back)),
+            Reach::Here | Reach::AtSites { .. } | Reach::PastSteps => (None, 0),
         };
-        if b == Builtin::Across {
-            let listed = match args.first().and_then(Option::as_ref) {
+        if let Reach::AtSites { value, sites: list } = reach {
+            let listed = match args.get(list).and_then(Option::as_ref) {
                 Some(list) => self.site_list(list, scope),
                 None => None,
             };
             let across = listed.map_or(Sites::All, |l| Sites::Listed(Rc::new(l)));
             for (i, a) in args.iter().enumerate() {
                 if let Some(a) = a {
-                    let s = if i == 1 { &across } else { sites };
+                    let s = if i == value { &across } else { sites };
                     self.walk(a, scope, back, s);
                 }
             }
@@ -383,13 +374,24 @@ impl<'p> Walker<'p> {
             let Some(a) = a else { continue };
             let at = if Some(i) == shifted {
                 back.saturating_add(further)
-            } else if b == Builtin::Escalate && i > 0 {
+            } else if reach == Reach::PastSteps && i > 0 {
                 // The rates and amounts of an escalation are read at each past step.
                 UNBOUNDED
             } else {
                 back
             };
             self.walk(a, scope, at, sites);
+        }
+    }
+
+    /// How much further back than `back` a value read in the month given by `arg` is.
+    fn in_month(&mut self, arg: Option<&'p Option<Expr>>, scope: &Scope<'p>, back: Back) -> Back {
+        match arg
+            .and_then(Option::as_ref)
+            .and_then(|m| self.static_value(m, scope, 0))
+        {
+            Some(Value::Month(m)) => u32::try_from(self.period.months_since(m)).map_or(0, |d| d.saturating_sub(back)),
+            _ => UNBOUNDED,
         }
     }
 

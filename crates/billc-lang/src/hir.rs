@@ -21,7 +21,8 @@ pub struct Expr {
     pub span: Span,
 }
 
-/// Builtin functions (their type rules are in `check::builtins`, their evaluation in `eval`).
+/// Builtin functions. Each belongs to a family of `builtins` (see `builtins::family`), which holds
+/// its signature, type rule, evaluation rule and demand rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Builtin {
     Sum,

@@ -12,17 +12,22 @@
 //!
 //! Modules, bottom to top (a module imports only modules listed before it):
 //! [`time`], [`terms`], [`span`], [`diag`], [`syntax`], [`schema`], [`ty`], [`value`], [`trace`],
-//! [`hir`], [`plan`], [`eval`], [`check`], [`compile`], [`demand`], [`db`], [`session`],
-//! [`testdata`], [`testing`]. The one arrow that may look surprising, `check` → `eval`, is constant
-//! folding: the checker asks the interpreter for the value of a constant expression.
+//! [`hir`], [`plan`], [`input`], [`eval_error`], [`builtins`], [`eval`], [`check`], [`compile`],
+//! [`demand`], [`db`], [`session`], [`testdata`], [`testing`]. The one arrow that may look surprising, `check` → `eval`, is constant
+//! folding: the checker asks the interpreter for the value of a constant expression. [`builtins`]
+//! holds each builtin's type, evaluation and demand rules side by side, below the three layers that
+//! call them.
 
+pub mod builtins;
 pub mod check;
 pub mod compile;
 pub mod db;
 pub mod demand;
 pub mod diag;
 pub mod eval;
+pub mod eval_error;
 pub mod hir;
+pub mod input;
 pub mod plan;
 pub mod schema;
 pub mod session;

@@ -9,10 +9,10 @@
 //! Errors never cascade: an erroneous expression gets `Ty::Error`, which fits everywhere and is never
 //! reported again.
 
-pub mod builtins;
 pub mod ops;
 pub mod suggest;
 
+use crate::builtins::{self, prelude_enum, prelude_variant};
 use crate::diag::{Code, Diagnostic};
 use crate::hir::{self, Builtin, ComponentDef, FnDef, ParamDef, Stmt};
 use crate::schema::TableName;
@@ -178,20 +178,25 @@ struct Checker<'a> {
     diags: Vec<Diagnostic>,
 }
 
-fn prelude_enum(name: &str) -> Option<Arc<EnumTy>> {
-    builtins::PRELUDE_ENUMS.iter().find(|(n, _)| *n == name).map(|(n, vs)| {
-        Arc::new(EnumTy {
-            name: (*n).to_string(),
-            variants: vs.iter().map(|v| (*v).to_string()).collect(),
-        })
-    })
+/// A contract's properties as they are read.
+struct Properties {
+    customer: Option<String>,
+    billing: crate::terms::Billing,
+    terms: Option<String>,
+    effective: Option<chrono::NaiveDate>,
+    currency: Currency,
 }
 
-fn prelude_variant(name: &str) -> Option<Arc<EnumTy>> {
-    builtins::PRELUDE_ENUMS
-        .iter()
-        .find(|(_, vs)| vs.contains(&name))
-        .and_then(|(n, _)| prelude_enum(n))
+impl Default for Properties {
+    fn default() -> Properties {
+        Properties {
+            customer: None,
+            billing: crate::terms::Billing::Arrears,
+            terms: None,
+            effective: None,
+            currency: Currency::USD,
+        }
+    }
 }
 
 pub(crate) const CONTRACT_PROPERTIES: [&str; 5] = ["customer", "billing", "terms", "effective", "currency"];
@@ -1052,14 +1057,7 @@ impl<'a> Checker<'a> {
     }
 
     fn expect_arg(&mut self, e: &hir::Expr, want: &Ty, name: &str) {
-        if !e.ty.fits(want) {
-            self.diags.push(Diagnostic::error(
-                Code::TypeMismatch,
-                e.span,
-                format!("argument `{name}` must be `{want}`, found `{}`", e.ty),
-                format!("this is `{}`", e.ty),
-            ));
-        }
+        builtins::expect_arg(&mut self.diags, e, want, name);
     }
 
     fn expect_bool(&mut self, e: &hir::Expr) {
@@ -1076,11 +1074,7 @@ impl<'a> Checker<'a> {
     // ------------------------------------------------------------------ contracts
 
     fn contract(&mut self, c: &'a ast::Contract) -> CheckedContract {
-        let mut customer = None;
-        let mut billing = crate::terms::Billing::Arrears;
-        let mut terms = None;
-        let mut effective = None;
-        let mut currency = Currency::USD;
+        let mut props = Properties::default();
         let mut review = None;
         let mut groups: Vec<GroupDef> = Vec::new();
         if c.name.len() != 4 || !c.name.bytes().all(|b| b.is_ascii_digit()) {
@@ -1107,156 +1101,22 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
-                    let mut cx = Cx::default();
-                    let e = self.expr(&p.value, &mut cx);
-                    let want = match p.name.name.as_str() {
-                        "billing" => Ty::Enum(prelude_enum("Billing").unwrap_or_else(|| {
-                            Arc::new(EnumTy {
-                                name: "Billing".into(),
-                                variants: vec![],
-                            })
-                        })),
-                        "effective" => Ty::Date,
-                        _ => Ty::Text,
-                    };
-                    if !self.expect_ty(&e, &want) {
-                        continue;
-                    }
-                    let v = self.fold(&e);
-                    match (p.name.name.as_str(), v) {
-                        ("customer", Some(Value::Text(t))) => customer = Some(t.to_string()),
-                        ("terms", Some(Value::Text(t))) => {
-                            if let Err(e) = crate::terms::Terms::parse(&t) {
-                                self.diags.push(
-                                    Diagnostic::warning(
-                                        Code::UnreadableTerms,
-                                        p.value.span,
-                                        format!("billc cannot compute a due date from these terms: {e}"),
-                                        "no due date",
-                                    )
-                                    .with_help(
-                                        "write \"Due in N Days\", \"Due by Nth\" or \"Due on Receipt\"; other terms are copied to the invoice without a due date",
-                                    ),
-                                );
-                            }
-                            terms = Some(t.to_string());
-                        }
-                        ("currency", Some(Value::Text(t))) => currency = Currency::from_code(&t),
-                        ("effective", Some(Value::Date(d))) => effective = Some(d),
-                        ("billing", Some(Value::Enum(b))) => {
-                            billing = if &*b == "advanced" {
-                                crate::terms::Billing::Advanced
-                            } else {
-                                crate::terms::Billing::Arrears
-                            }
-                        }
-                        _ => {}
-                    }
+                    self.contract_property(p, &mut props);
                 }
                 ast::Stmt::Group(g) => {
-                    let mut cx = Cx::default();
-                    let n = self.expr(&g.number, &mut cx);
-                    self.expect_ty(&n, &Ty::Number);
-                    let t = self.expr(&g.title, &mut cx);
-                    self.expect_ty(&t, &Ty::Text);
-                    let number = match self.fold(&n) {
-                        Some(Value::Number(d)) => u32::try_from(d.trunc().mantissa())
-                            .ok()
-                            .filter(|x| *x >= 1 && Value::Number(d) == Value::Number(d.trunc())),
-                        _ => None,
-                    };
-                    let Some(number) = number else {
-                        if !n.ty.is_error() {
-                            self.error(
-                                Code::TypeMismatch,
-                                g.number.span,
-                                "an invoice group number is a whole number from 1",
-                                "not a group number",
-                            );
-                        }
-                        continue;
-                    };
-                    if let Some(first) = groups.iter().find(|x| x.number == number) {
-                        let first_span = first.span;
-                        self.diags.push(
-                            Diagnostic::error(
-                                Code::DuplicateGroup,
-                                g.number.span,
-                                format!("invoice group {number} is declared twice"),
-                                "declared again here",
-                            )
-                            .with_label(first_span, "first declared here"),
-                        );
-                        continue;
+                    if let Some(def) = self.group_decl(g, &groups) {
+                        groups.push(def);
                     }
-                    let title = match self.fold(&t) {
-                        Some(Value::Text(t)) => t.to_string(),
-                        _ => String::new(),
-                    };
-                    let mut def = GroupDef {
-                        number,
-                        title,
-                        description: String::new(),
-                        site: None,
-                        customer: None,
-                        vendor: None,
-                        span: g.number.span,
-                    };
-                    for arg in &g.args {
-                        let e = self.expr(&arg.value, &mut cx);
-                        if !self.expect_ty(&e, &Ty::Text) {
-                            continue;
-                        }
-                        let text = match self.fold(&e) {
-                            Some(Value::Text(t)) => t.to_string(),
-                            _ => continue,
-                        };
-                        match arg.name.name.as_str() {
-                            "description" => def.description = text,
-                            "site" => def.site = Some(text),
-                            "customer" => def.customer = Some(text),
-                            "vendor" => def.vendor = Some(text),
-                            other => {
-                                let mut d = Diagnostic::error(
-                                    Code::UnknownArgument,
-                                    arg.name.span,
-                                    format!("an invoice group has no `{other}`"),
-                                    "unknown",
-                                );
-                                if let Some(s) =
-                                    suggest::closest(other, ["description", "site", "customer", "vendor"].into_iter())
-                                {
-                                    d = d.with_help(format!("did you mean `{s}`?"));
-                                }
-                                self.diags.push(d);
-                            }
-                        }
-                    }
-                    groups.push(def);
                 }
                 ast::Stmt::Review(r) => {
-                    review = Some(match &r.kind {
-                        ast::ReviewKind::Always => ReviewDef::Always,
-                        ast::ReviewKind::Over { percent, amount } => {
-                            let mut cx = Cx::default();
-                            let p = self.expr(percent, &mut cx);
-                            let a = self.expr(amount, &mut cx);
-                            self.expect_ty(&p, &Ty::Percent);
-                            self.expect_ty(&a, &Ty::usd());
-                            match (self.fold(&p), self.fold(&a)) {
-                                (Some(Value::Percent(p)), Some(Value::Money(a, _))) => ReviewDef::Over {
-                                    percent: p * rust_decimal::Decimal::ONE_HUNDRED,
-                                    amount: a,
-                                },
-                                _ => continue,
-                            }
-                        }
-                    });
+                    if let Some(r) = self.review_decl(r) {
+                        review = Some(r);
+                    }
                 }
                 _ => {}
             }
         }
-        if customer.is_none() {
+        if props.customer.is_none() {
             self.diags.push(
                 Diagnostic::error(
                     Code::MissingProperty,
@@ -1268,13 +1128,13 @@ impl<'a> Checker<'a> {
             );
         }
         groups.sort_by_key(|g| g.number);
-        let (body, refs) = self.body(&c.body, Vec::new(), currency, true);
+        let (body, refs) = self.body(&c.body, Vec::new(), props.currency, true);
         CheckedContract {
             site: c.name.clone(),
-            customer: customer.unwrap_or_default(),
-            billing,
-            terms: terms.unwrap_or_else(|| "Due in 30 Days".into()),
-            effective,
+            customer: props.customer.unwrap_or_default(),
+            billing: props.billing,
+            terms: props.terms.unwrap_or_else(|| "Due in 30 Days".into()),
+            effective: props.effective,
             review,
             groups,
             body,
@@ -1283,6 +1143,159 @@ impl<'a> Checker<'a> {
             name_span: c.name_span,
             diags: std::mem::take(&mut self.diags),
         }
+    }
+
+    /// A contract property (`customer`, `billing`, `terms`, `effective`, `currency`): typed, folded
+    /// and recorded in `props`.
+    fn contract_property(&mut self, p: &ast::Property, props: &mut Properties) {
+        let mut cx = Cx::default();
+        let e = self.expr(&p.value, &mut cx);
+        let want = match p.name.name.as_str() {
+            "billing" => Ty::Enum(prelude_enum("Billing").unwrap_or_else(|| {
+                Arc::new(EnumTy {
+                    name: "Billing".into(),
+                    variants: vec![],
+                })
+            })),
+            "effective" => Ty::Date,
+            _ => Ty::Text,
+        };
+        if !self.expect_ty(&e, &want) {
+            return;
+        }
+        let v = self.fold(&e);
+        match (p.name.name.as_str(), v) {
+            ("customer", Some(Value::Text(t))) => props.customer = Some(t.to_string()),
+            ("terms", Some(Value::Text(t))) => {
+                if let Err(e) = crate::terms::Terms::parse(&t) {
+                    self.diags.push(
+                        Diagnostic::warning(
+                            Code::UnreadableTerms,
+                            p.value.span,
+                            format!("billc cannot compute a due date from these terms: {e}"),
+                            "no due date",
+                        )
+                        .with_help(
+                            "write \"Due in N Days\", \"Due by Nth\" or \"Due on Receipt\"; other terms are copied to the invoice without a due date",
+                        ),
+                    );
+                }
+                props.terms = Some(t.to_string());
+            }
+            ("currency", Some(Value::Text(t))) => props.currency = Currency::from_code(&t),
+            ("effective", Some(Value::Date(d))) => props.effective = Some(d),
+            ("billing", Some(Value::Enum(b))) => {
+                props.billing = if &*b == "advanced" {
+                    crate::terms::Billing::Advanced
+                } else {
+                    crate::terms::Billing::Arrears
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An invoice group declaration; `None` (reported) when its number is not a new group number.
+    fn group_decl(&mut self, g: &ast::GroupStmt, groups: &[GroupDef]) -> Option<GroupDef> {
+        let mut cx = Cx::default();
+        let n = self.expr(&g.number, &mut cx);
+        self.expect_ty(&n, &Ty::Number);
+        let t = self.expr(&g.title, &mut cx);
+        self.expect_ty(&t, &Ty::Text);
+        let number = match self.fold(&n) {
+            Some(Value::Number(d)) => u32::try_from(d.trunc().mantissa())
+                .ok()
+                .filter(|x| *x >= 1 && Value::Number(d) == Value::Number(d.trunc())),
+            _ => None,
+        };
+        let Some(number) = number else {
+            if !n.ty.is_error() {
+                self.error(
+                    Code::TypeMismatch,
+                    g.number.span,
+                    "an invoice group number is a whole number from 1",
+                    "not a group number",
+                );
+            }
+            return None;
+        };
+        if let Some(first) = groups.iter().find(|x| x.number == number) {
+            let first_span = first.span;
+            self.diags.push(
+                Diagnostic::error(
+                    Code::DuplicateGroup,
+                    g.number.span,
+                    format!("invoice group {number} is declared twice"),
+                    "declared again here",
+                )
+                .with_label(first_span, "first declared here"),
+            );
+            return None;
+        }
+        let title = match self.fold(&t) {
+            Some(Value::Text(t)) => t.to_string(),
+            _ => String::new(),
+        };
+        let mut def = GroupDef {
+            number,
+            title,
+            description: String::new(),
+            site: None,
+            customer: None,
+            vendor: None,
+            span: g.number.span,
+        };
+        for arg in &g.args {
+            let e = self.expr(&arg.value, &mut cx);
+            if !self.expect_ty(&e, &Ty::Text) {
+                continue;
+            }
+            let text = match self.fold(&e) {
+                Some(Value::Text(t)) => t.to_string(),
+                _ => continue,
+            };
+            match arg.name.name.as_str() {
+                "description" => def.description = text,
+                "site" => def.site = Some(text),
+                "customer" => def.customer = Some(text),
+                "vendor" => def.vendor = Some(text),
+                other => {
+                    let mut d = Diagnostic::error(
+                        Code::UnknownArgument,
+                        arg.name.span,
+                        format!("an invoice group has no `{other}`"),
+                        "unknown",
+                    );
+                    if let Some(s) = suggest::closest(other, ["description", "site", "customer", "vendor"].into_iter())
+                    {
+                        d = d.with_help(format!("did you mean `{s}`?"));
+                    }
+                    self.diags.push(d);
+                }
+            }
+        }
+        Some(def)
+    }
+
+    /// Review thresholds; `None` when they are not constants of the right types (reported).
+    fn review_decl(&mut self, r: &ast::Review) -> Option<ReviewDef> {
+        Some(match &r.kind {
+            ast::ReviewKind::Always => ReviewDef::Always,
+            ast::ReviewKind::Over { percent, amount } => {
+                let mut cx = Cx::default();
+                let p = self.expr(percent, &mut cx);
+                let a = self.expr(amount, &mut cx);
+                self.expect_ty(&p, &Ty::Percent);
+                self.expect_ty(&a, &Ty::usd());
+                match (self.fold(&p), self.fold(&a)) {
+                    (Some(Value::Percent(p)), Some(Value::Money(a, _))) => ReviewDef::Over {
+                        percent: p * rust_decimal::Decimal::ONE_HUNDRED,
+                        amount: a,
+                    },
+                    _ => return None,
+                }
+            }
+        })
     }
 
     // ------------------------------------------------------------------ expressions
@@ -1310,56 +1323,10 @@ impl<'a> Checker<'a> {
             K::Date(d) => mk(hir::ExprKind::Lit(Value::Date(*d)), Ty::Date),
             K::Month(m) => mk(hir::ExprKind::Lit(Value::Month(*m)), Ty::Month),
             K::Bool(b) => mk(hir::ExprKind::Lit(Value::Bool(*b)), Ty::Bool),
-            K::Text(parts) => {
-                let mut out = Vec::new();
-                for p in parts {
-                    match p {
-                        ast::TextPart::Lit(s) => out.push(hir::TextPart::Lit(s.clone())),
-                        ast::TextPart::Expr(x) => {
-                            let h = self.expr(x, cx);
-                            if matches!(h.ty, Ty::Table(_) | Ty::Column(..) | Ty::Tiers(..)) {
-                                self.error(
-                                    Code::TypeMismatch,
-                                    x.span,
-                                    format!("cannot put `{}` into a text", h.ty),
-                                    "aggregate it first, e.g. with `sum`",
-                                );
-                            }
-                            out.push(hir::TextPart::Expr(h));
-                        }
-                    }
-                }
-                if let [hir::TextPart::Lit(s)] = out.as_slice() {
-                    return mk(hir::ExprKind::Lit(Value::text(s)), Ty::Text);
-                }
-                if out.is_empty() {
-                    return mk(hir::ExprKind::Lit(Value::text("")), Ty::Text);
-                }
-                mk(hir::ExprKind::Text(out), Ty::Text)
-            }
+            K::Text(parts) => self.text(parts, span, cx),
             K::Paren(inner) => self.expr(inner, cx),
             K::Name(id) => self.name(id, cx),
-            K::List(items) => {
-                let mut out = Vec::new();
-                let mut elem = Ty::Error;
-                let mut reported = false;
-                for item in items {
-                    let h = self.expr(item, cx);
-                    if elem.is_error() {
-                        elem = h.ty.clone();
-                    } else if !h.ty.fits(&elem) && !reported {
-                        self.diags.push(Diagnostic::error(
-                            Code::MixedList,
-                            item.span,
-                            format!("a list holds one type: this is `{}`, the first item is `{elem}`", h.ty),
-                            format!("this is `{}`", h.ty),
-                        ));
-                        reported = true;
-                    }
-                    out.push(h);
-                }
-                mk(hir::ExprKind::List(out), Ty::List(Box::new(elem)))
-            }
+            K::List(items) => self.list(items, span, cx),
             K::Comprehension { body, var, list } => {
                 let l = self.expr(list, cx);
                 let elem = match &l.ty {
@@ -1381,56 +1348,9 @@ impl<'a> Checker<'a> {
                 let ty = Ty::List(Box::new(b.ty.clone()));
                 mk(hir::ExprKind::Comprehension(Box::new(b), Box::new(l)), ty)
             }
-            K::Record(fields) => {
-                let mut out = Vec::new();
-                let mut tys = Vec::new();
-                for (name, value) in fields {
-                    if out.iter().any(|(n, _): &(String, hir::Expr)| *n == name.name) {
-                        self.error(
-                            Code::Duplicate,
-                            name.span,
-                            format!("field `{}` is given twice", name.name),
-                            "given again here",
-                        );
-                        continue;
-                    }
-                    let h = self.expr(value, cx);
-                    tys.push((name.name.clone(), h.ty.clone()));
-                    out.push((name.name.clone(), h));
-                }
-                let ty = Ty::Record(Arc::new(RecordTy {
-                    name: String::new(),
-                    fields: tys,
-                }));
-                mk(hir::ExprKind::Record(out), ty)
-            }
+            K::Record(fields) => self.record(fields, span, cx),
             K::Tiers(tiers) => self.tiers(tiers, span, cx),
-            K::If(c, t, f) => {
-                let c = self.expr(c, cx);
-                self.expect_bool(&c);
-                let t = self.expr(t, cx);
-                let f = self.expr(f, cx);
-                let ty = if t.ty.is_error() {
-                    f.ty.clone()
-                } else if f.ty.fits(&t.ty) {
-                    t.ty.clone()
-                } else {
-                    self.diags.push(
-                        Diagnostic::error(
-                            Code::TypeMismatch,
-                            f.span,
-                            format!(
-                                "both branches must have one type: `then` is `{}`, `else` is `{}`",
-                                t.ty, f.ty
-                            ),
-                            format!("this is `{}`", f.ty),
-                        )
-                        .with_label(t.span, format!("this is `{}`", t.ty)),
-                    );
-                    Ty::Error
-                };
-                mk(hir::ExprKind::If(Box::new(c), Box::new(t), Box::new(f)), ty)
-            }
+            K::If(c, t, f) => self.if_expr(c, t, f, span, cx),
             K::Unary(op, inner) => {
                 let h = self.expr(inner, cx);
                 let ty = match (op, &h.ty) {
@@ -1456,28 +1376,141 @@ impl<'a> Checker<'a> {
             K::Binary(op, l, r) => self.binary(*op, l, r, span, cx),
             K::Field(base, field) => self.field(base, field, span, cx),
             K::Call(callee, args) => self.call(callee, args, span, cx),
-            K::Cast(inner, unit) => {
-                let h = self.expr(inner, cx);
-                let target = if unit.name == "number" {
-                    Some(Ty::Number)
-                } else {
-                    ast::Unit::from_word(&unit.name).map(Ty::Quantity)
-                };
-                let ok = matches!(
-                    (&h.ty, &target),
-                    (Ty::Error, _) | (Ty::Number, Some(Ty::Quantity(_))) | (Ty::Quantity(_), Some(Ty::Number))
-                );
-                if !ok {
-                    self.diags.push(
-                        Diagnostic::error(Code::BadCast, span, format!("cannot turn `{}` into `{}`", h.ty, unit.name), "no such conversion")
-                            .with_help("`as` turns a Number into a quantity (`rooms as room`) or a quantity into a Number (`hours as number`)"),
-                    );
-                    return hir::Expr::error(span);
+            K::Cast(inner, unit) => self.cast(inner, unit, span, cx),
+        }
+    }
+
+    /// Text with `{interpolation}`; a text without any is a literal.
+    fn text(&mut self, parts: &[ast::TextPart], span: Span, cx: &mut Cx) -> hir::Expr {
+        let mk = |kind: hir::ExprKind, ty: Ty| hir::Expr { kind, ty, span };
+        let mut out = Vec::new();
+        for p in parts {
+            match p {
+                ast::TextPart::Lit(s) => out.push(hir::TextPart::Lit(s.clone())),
+                ast::TextPart::Expr(x) => {
+                    let h = self.expr(x, cx);
+                    if matches!(h.ty, Ty::Table(_) | Ty::Column(..) | Ty::Tiers(..)) {
+                        self.error(
+                            Code::TypeMismatch,
+                            x.span,
+                            format!("cannot put `{}` into a text", h.ty),
+                            "aggregate it first, e.g. with `sum`",
+                        );
+                    }
+                    out.push(hir::TextPart::Expr(h));
                 }
-                let ty = target.unwrap_or(Ty::Error);
-                mk(hir::ExprKind::Cast(Box::new(h)), ty)
             }
         }
+        if let [hir::TextPart::Lit(s)] = out.as_slice() {
+            return mk(hir::ExprKind::Lit(Value::text(s)), Ty::Text);
+        }
+        if out.is_empty() {
+            return mk(hir::ExprKind::Lit(Value::text("")), Ty::Text);
+        }
+        mk(hir::ExprKind::Text(out), Ty::Text)
+    }
+
+    /// A list literal: its items have one type (a mixed list is reported once).
+    fn list(&mut self, items: &[ast::Expr], span: Span, cx: &mut Cx) -> hir::Expr {
+        let mk = |kind: hir::ExprKind, ty: Ty| hir::Expr { kind, ty, span };
+        let mut out = Vec::new();
+        let mut elem = Ty::Error;
+        let mut reported = false;
+        for item in items {
+            let h = self.expr(item, cx);
+            if elem.is_error() {
+                elem = h.ty.clone();
+            } else if !h.ty.fits(&elem) && !reported {
+                self.diags.push(Diagnostic::error(
+                    Code::MixedList,
+                    item.span,
+                    format!("a list holds one type: this is `{}`, the first item is `{elem}`", h.ty),
+                    format!("this is `{}`", h.ty),
+                ));
+                reported = true;
+            }
+            out.push(h);
+        }
+        mk(hir::ExprKind::List(out), Ty::List(Box::new(elem)))
+    }
+
+    /// A record literal: its fields in order, each given once.
+    fn record(&mut self, fields: &[(ast::Ident, ast::Expr)], span: Span, cx: &mut Cx) -> hir::Expr {
+        let mk = |kind: hir::ExprKind, ty: Ty| hir::Expr { kind, ty, span };
+        let mut out = Vec::new();
+        let mut tys = Vec::new();
+        for (name, value) in fields {
+            if out.iter().any(|(n, _): &(String, hir::Expr)| *n == name.name) {
+                self.error(
+                    Code::Duplicate,
+                    name.span,
+                    format!("field `{}` is given twice", name.name),
+                    "given again here",
+                );
+                continue;
+            }
+            let h = self.expr(value, cx);
+            tys.push((name.name.clone(), h.ty.clone()));
+            out.push((name.name.clone(), h));
+        }
+        let ty = Ty::Record(Arc::new(RecordTy {
+            name: String::new(),
+            fields: tys,
+        }));
+        mk(hir::ExprKind::Record(out), ty)
+    }
+
+    /// `if c then t else f`: a condition and two branches of one type.
+    fn if_expr(&mut self, c: &ast::Expr, t: &ast::Expr, f: &ast::Expr, span: Span, cx: &mut Cx) -> hir::Expr {
+        let mk = |kind: hir::ExprKind, ty: Ty| hir::Expr { kind, ty, span };
+        let c = self.expr(c, cx);
+        self.expect_bool(&c);
+        let t = self.expr(t, cx);
+        let f = self.expr(f, cx);
+        let ty = if t.ty.is_error() {
+            f.ty.clone()
+        } else if f.ty.fits(&t.ty) {
+            t.ty.clone()
+        } else {
+            self.diags.push(
+                Diagnostic::error(
+                    Code::TypeMismatch,
+                    f.span,
+                    format!(
+                        "both branches must have one type: `then` is `{}`, `else` is `{}`",
+                        t.ty, f.ty
+                    ),
+                    format!("this is `{}`", f.ty),
+                )
+                .with_label(t.span, format!("this is `{}`", t.ty)),
+            );
+            Ty::Error
+        };
+        mk(hir::ExprKind::If(Box::new(c), Box::new(t), Box::new(f)), ty)
+    }
+
+    /// `x as unit`: a Number made a quantity, or a quantity made a Number.
+    fn cast(&mut self, inner: &ast::Expr, unit: &ast::Ident, span: Span, cx: &mut Cx) -> hir::Expr {
+        let mk = |kind: hir::ExprKind, ty: Ty| hir::Expr { kind, ty, span };
+        let h = self.expr(inner, cx);
+        let target = if unit.name == "number" {
+            Some(Ty::Number)
+        } else {
+            ast::Unit::from_word(&unit.name).map(Ty::Quantity)
+        };
+        let ok = matches!(
+            (&h.ty, &target),
+            (Ty::Error, _) | (Ty::Number, Some(Ty::Quantity(_))) | (Ty::Quantity(_), Some(Ty::Number))
+        );
+        if !ok {
+            self.diags.push(
+                Diagnostic::error(Code::BadCast, span, format!("cannot turn `{}` into `{}`", h.ty, unit.name), "no such conversion")
+                    .with_help("`as` turns a Number into a quantity (`rooms as room`) or a quantity into a Number (`hours as number`)"),
+            );
+            return hir::Expr::error(span);
+        }
+        let ty = target.unwrap_or(Ty::Error);
+        mk(hir::ExprKind::Cast(Box::new(h)), ty)
     }
 
     fn tiers(&mut self, tiers: &[ast::Tier], span: Span, cx: &mut Cx) -> hir::Expr {
@@ -1959,7 +1992,7 @@ impl<'a> Checker<'a> {
             );
             return hir::Expr::error(span);
         }
-        let mut names: Vec<String> = builtins::BUILTINS.iter().map(|b| b.name.to_string()).collect();
+        let mut names: Vec<String> = builtins::all().map(|b| b.name.to_string()).collect();
         names.extend(
             self.decls
                 .iter()
@@ -2129,18 +2162,18 @@ impl<'a> Checker<'a> {
             }
             return hir::Expr::error(span);
         };
-        if sig.variadic {
-            let exprs: Vec<hir::Expr> = slots.iter().flatten().map(|a| self.expr(a, cx)).collect();
-            let ty = self.minmax_ty(sig.name, &exprs, span);
-            let wrapped = exprs.into_iter().map(Some).collect();
-            return hir::Expr {
-                kind: hir::ExprKind::Builtin(sig.builtin, wrapped),
-                ty,
-                span,
-            };
-        }
-        let hs: Vec<Option<hir::Expr>> = slots.iter().map(|s| s.first().map(|a| self.expr(a, cx))).collect();
-        let ty = self.builtin_ty(sig, &hs, span);
+        // A variadic builtin's arguments are all its arguments; any other's, one per parameter.
+        let hs: Vec<Option<hir::Expr>> = if sig.variadic {
+            slots.iter().flatten().map(|a| Some(self.expr(a, cx))).collect()
+        } else {
+            slots.iter().map(|s| s.first().map(|a| self.expr(a, cx))).collect()
+        };
+        let ty = builtins::ty(&mut builtins::TyCall {
+            sig,
+            args: &hs,
+            span,
+            diags: &mut self.diags,
+        });
         hir::Expr {
             kind: hir::ExprKind::Builtin(sig.builtin, hs),
             ty,
@@ -2182,387 +2215,6 @@ impl<'a> Checker<'a> {
             kind: hir::ExprKind::Lines(tag, group),
             ty: Ty::Money(cx.currency.unwrap_or(Currency::USD)),
             span,
-        }
-    }
-
-    fn minmax_ty(&mut self, name: &str, exprs: &[hir::Expr], span: Span) -> Ty {
-        if let [single] = exprs {
-            return match &single.ty {
-                Ty::List(t) => (**t).clone(),
-                Ty::Error => Ty::Error,
-                t if t.is_additive() || matches!(t, Ty::Date | Ty::Month) => t.clone(),
-                other => {
-                    self.error(
-                        Code::TypeMismatch,
-                        single.span,
-                        format!("`{name}` needs numbers, found `{other}`"),
-                        "not comparable",
-                    );
-                    Ty::Error
-                }
-            };
-        }
-        let mut ty = Ty::Error;
-        for e in exprs {
-            if ty.is_error() {
-                ty = e.ty.clone();
-            } else if !e.ty.fits(&ty) {
-                let (code, msg) = match (&ty, &e.ty) {
-                    (Ty::Money(a), Ty::Money(b)) if a != b => (
-                        Code::CurrencyMismatch,
-                        format!("`{name}` of money in `{}` and `{}`", a.code(), b.code()),
-                    ),
-                    _ => (
-                        Code::TypeMismatch,
-                        format!("`{name}` needs arguments of one type: `{ty}` and `{}`", e.ty),
-                    ),
-                };
-                self.error(code, e.span, msg, format!("this is `{}`", e.ty));
-                return Ty::Error;
-            }
-        }
-        if !(ty.is_additive() || matches!(ty, Ty::Date | Ty::Month)) {
-            self.error(
-                Code::TypeMismatch,
-                span,
-                format!("`{name}` needs numbers, amounts, dates or months, found `{ty}`"),
-                "not comparable",
-            );
-            return Ty::Error;
-        }
-        ty
-    }
-
-    /// The type rule of each builtin.
-    fn builtin_ty(&mut self, sig: &builtins::BuiltinSig, a: &[Option<hir::Expr>], span: Span) -> Ty {
-        let arg = |i: usize| a.get(i).and_then(|x| x.as_ref());
-        let ty_of = |i: usize| arg(i).map_or(Ty::Error, |e| e.ty.clone());
-        let window_ty = Ty::Enum(prelude_enum("Window").unwrap_or_else(|| {
-            Arc::new(EnumTy {
-                name: "Window".into(),
-                variants: vec![],
-            })
-        }));
-        let month_name = Ty::Enum(prelude_enum("MonthName").unwrap_or_else(|| {
-            Arc::new(EnumTy {
-                name: "MonthName".into(),
-                variants: vec![],
-            })
-        }));
-        let want = |this: &mut Self, i: usize, ty: &Ty, name: &str| {
-            if let Some(e) = arg(i) {
-                this.expect_arg(e, ty, name);
-            }
-        };
-        match sig.builtin {
-            Builtin::Sum => match ty_of(0) {
-                Ty::Column(_, t) | Ty::List(t) if t.is_additive() => *t,
-                Ty::Error => Ty::Error,
-                Ty::Table(t) => {
-                    self.diags.push(
-                        Diagnostic::error(
-                            Code::TypeMismatch,
-                            span,
-                            format!("`sum` of a whole table: say which column of `{}`", t.name()),
-                            "which column?",
-                        )
-                        .with_help(format!(
-                            "e.g. `sum({}.{})`",
-                            t.name(),
-                            t.columns()
-                                .iter()
-                                .find(|(_, c)| !c.is_dimension())
-                                .map_or("", |(n, _)| *n)
-                        )),
-                    );
-                    Ty::Error
-                }
-                other => {
-                    self.error(
-                        Code::TypeMismatch,
-                        span,
-                        format!("`sum` needs a column or a list of numbers, found `{other}`"),
-                        "cannot sum",
-                    );
-                    Ty::Error
-                }
-            },
-            Builtin::Count => match ty_of(0) {
-                Ty::Column(..) | Ty::Table(_) | Ty::List(_) | Ty::Error => Ty::Number,
-                other => {
-                    self.error(
-                        Code::TypeMismatch,
-                        span,
-                        format!("`count` needs a table, a column or a list, found `{other}`"),
-                        "cannot count",
-                    );
-                    Ty::Error
-                }
-            },
-            Builtin::First => match ty_of(0) {
-                Ty::Column(_, t) => {
-                    want(self, 1, &t, "default");
-                    *t
-                }
-                Ty::Error => Ty::Error,
-                other => {
-                    self.error(
-                        Code::TypeMismatch,
-                        span,
-                        format!("`first` needs a column, found `{other}`"),
-                        "not a column",
-                    );
-                    Ty::Error
-                }
-            },
-            Builtin::Min | Builtin::Max => Ty::Error,
-            Builtin::Abs | Builtin::Ceil => {
-                let t = ty_of(0);
-                if !t.is_additive() {
-                    self.error(
-                        Code::TypeMismatch,
-                        span,
-                        format!("`{}` needs a number or an amount, found `{t}`", sig.name),
-                        "not a number",
-                    );
-                    return Ty::Error;
-                }
-                t
-            }
-            Builtin::Round => {
-                let t = ty_of(0);
-                want(self, 1, &Ty::Number, "places");
-                want(
-                    self,
-                    2,
-                    &Ty::Enum(prelude_enum("Rounding").unwrap_or_else(|| {
-                        Arc::new(EnumTy {
-                            name: "Rounding".into(),
-                            variants: vec![],
-                        })
-                    })),
-                    "mode",
-                );
-                if !t.is_additive() {
-                    self.error(
-                        Code::TypeMismatch,
-                        span,
-                        format!("`round` needs a number or an amount, found `{t}`"),
-                        "not a number",
-                    );
-                    return Ty::Error;
-                }
-                t
-            }
-            Builtin::Cap | Builtin::Floor => {
-                let t = ty_of(0);
-                want(self, 1, &t, "at");
-                t
-            }
-            Builtin::Tiered | Builtin::Volume => {
-                let amount = ty_of(0);
-                if sig.builtin == Builtin::Tiered {
-                    want(self, 2, &window_ty, "window");
-                }
-                match ty_of(1) {
-                    Ty::Tiers(price, limit) => {
-                        if !amount.fits(&limit) {
-                            self.error(
-                                Code::TypeMismatch,
-                                arg(0).map_or(span, |e| e.span),
-                                format!("the tiers' limits are `{limit}`, but the amount is `{amount}`"),
-                                format!("this is `{amount}`"),
-                            );
-                            return Ty::Error;
-                        }
-                        let result = match (*price, amount) {
-                            (Ty::Percent, t @ Ty::Money(_)) => t,
-                            (Ty::Rate(c, _), _) => Ty::Money(c),
-                            (Ty::Money(c), _) => Ty::Money(c),
-                            (Ty::Percent, t) => t,
-                            _ => Ty::Error,
-                        };
-                        Ty::TierResult(Box::new(result))
-                    }
-                    Ty::Error => Ty::Error,
-                    other => {
-                        self.error(
-                            Code::TypeMismatch,
-                            arg(1).map_or(span, |e| e.span),
-                            format!("expected a tier table, found `{other}`"),
-                            "not tiers",
-                        );
-                        Ty::Error
-                    }
-                }
-            }
-            Builtin::Prior => {
-                want(self, 1, &window_ty, "window");
-                let t = ty_of(0);
-                if !t.is_additive() {
-                    self.error(
-                        Code::TypeMismatch,
-                        span,
-                        format!("`prior` sums a number or an amount, found `{t}`"),
-                        "cannot sum",
-                    );
-                    return Ty::Error;
-                }
-                t
-            }
-            Builtin::At => {
-                want(self, 1, &Ty::Month, "month");
-                ty_of(0)
-            }
-            Builtin::Across => {
-                want(self, 0, &Ty::List(Box::new(Ty::Text)), "sites");
-                let t = ty_of(1);
-                if !t.is_additive() {
-                    self.error(
-                        Code::TypeMismatch,
-                        span,
-                        format!("`across` sums a number or an amount, found `{t}`"),
-                        "cannot sum",
-                    );
-                    return Ty::Error;
-                }
-                t
-            }
-            Builtin::Escalate => {
-                let base = ty_of(0);
-                if !matches!(base, Ty::Money(_) | Ty::Rate(..) | Ty::Percent | Ty::Number | Ty::Error) {
-                    self.error(
-                        Code::TypeMismatch,
-                        span,
-                        format!("`escalate` raises money, a rate, a percentage or a number, not `{base}`"),
-                        "cannot escalate",
-                    );
-                    return Ty::Error;
-                }
-                want(self, 1, &Ty::Percent, "by");
-                want(self, 2, &base, "add");
-                want(self, 3, &month_name, "every");
-                want(self, 4, &Ty::Date, "since");
-                want(self, 5, &Ty::Percent, "cap");
-                want(self, 6, &Ty::Percent, "floor");
-                want(self, 7, &Ty::Number, "places");
-                if arg(1).is_none() && arg(2).is_none() {
-                    self.error(
-                        Code::ArgumentCount,
-                        span,
-                        "`escalate` needs `by:` (a percentage) or `add:` (a fixed amount)",
-                        "how much?",
-                    );
-                }
-                base
-            }
-            Builtin::IndexChange => {
-                want(self, 0, &Ty::Text, "index");
-                want(self, 1, &Ty::Number, "months");
-                Ty::Percent
-            }
-            Builtin::IndexLevel => {
-                want(self, 0, &Ty::Text, "index");
-                want(self, 1, &Ty::Month, "month");
-                Ty::Number
-            }
-            Builtin::Prorate => {
-                want(self, 1, &Ty::Date, "from");
-                want(self, 2, &Ty::Date, "to");
-                let t = ty_of(0);
-                if !t.is_additive() {
-                    self.error(
-                        Code::TypeMismatch,
-                        span,
-                        format!("`prorate` needs an amount, found `{t}`"),
-                        "not an amount",
-                    );
-                    return Ty::Error;
-                }
-                t
-            }
-            Builtin::ByYear => {
-                want(self, 0, &Ty::Date, "start");
-                match ty_of(1) {
-                    Ty::List(t) => *t,
-                    Ty::Error => Ty::Error,
-                    other => {
-                        self.error(
-                            Code::NotAList,
-                            span,
-                            format!("`by_year` needs a list of values, one per contract year, found `{other}`"),
-                            "not a list",
-                        );
-                        Ty::Error
-                    }
-                }
-            }
-            Builtin::ServiceMonth => Ty::Month,
-            Builtin::DaysInMonth => {
-                want(self, 0, &Ty::Month, "month");
-                Ty::Number
-            }
-            Builtin::FirstDay | Builtin::LastDay => {
-                want(self, 0, &Ty::Month, "month");
-                Ty::Date
-            }
-            Builtin::AddMonths => {
-                want(self, 0, &Ty::Date, "date");
-                want(self, 1, &Ty::Number, "months");
-                want(
-                    self,
-                    2,
-                    &Ty::Enum(prelude_enum("MonthEnd").unwrap_or_else(|| {
-                        Arc::new(EnumTy {
-                            name: "MonthEnd".into(),
-                            variants: vec![],
-                        })
-                    })),
-                    "end",
-                );
-                Ty::Date
-            }
-            Builtin::ContractYear => {
-                want(self, 0, &Ty::Date, "start");
-                Ty::Number
-            }
-            Builtin::SiteStart => Ty::Date,
-            Builtin::Adhoc => {
-                want(
-                    self,
-                    0,
-                    &Ty::Enum(prelude_enum("AdhocKind").unwrap_or_else(|| {
-                        Arc::new(EnumTy {
-                            name: "AdhocKind".into(),
-                            variants: vec![],
-                        })
-                    })),
-                    "kind",
-                );
-                want(self, 1, &Ty::Number, "group");
-                Ty::usd()
-            }
-            Builtin::Len => match ty_of(0) {
-                Ty::List(_) | Ty::Error => Ty::Number,
-                other => {
-                    self.error(
-                        Code::NotAList,
-                        span,
-                        format!("`len` needs a list, found `{other}`"),
-                        "not a list",
-                    );
-                    Ty::Error
-                }
-            },
-            Builtin::Year | Builtin::MonthNumber => {
-                want(self, 0, &Ty::Month, "month");
-                Ty::Number
-            }
-            Builtin::MonthOf => {
-                want(self, 0, &Ty::Date, "date");
-                Ty::Month
-            }
-            Builtin::Lines => Ty::usd(),
         }
     }
 }

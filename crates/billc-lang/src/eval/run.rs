@@ -1,7 +1,8 @@
 //! One contract, one service month: every line of the plan evaluated and rounded, zero lines
 //! dropped, checks applied, ad-hoc reviewer lines added (RULES.md §13), each line with its trace.
 
-use super::{DataView, EvalError, EvalErrorKind, Machine};
+use super::{DataView, EvalError, Machine};
+use crate::eval_error::InternalError;
 use crate::plan::Plan;
 use crate::syntax::ast::CheckKind;
 use crate::time::YearMonth;
@@ -71,10 +72,7 @@ pub fn run_contract(plan: &Plan, data: &dyn DataView, period: YearMonth) -> Resu
         let amount = match amount? {
             Value::Money(d, _) => money::cents(d),
             other => {
-                return Err(EvalError::new(
-                    EvalErrorKind::Invalid(format!("a line amount is {}", other.display())),
-                    line.span,
-                ));
+                return Err(EvalError::new(InternalError::LineNotMoney { amount: other }, line.span));
             }
         };
         if amount.is_zero() {

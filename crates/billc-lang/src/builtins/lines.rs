@@ -1,0 +1,77 @@
+//! What the reviewer and the invoice add: `adhoc` (Σ of the reviewer's ad-hoc amounts of a kind,
+//! adhoc.csv) and `lines` (Σ of the rounded lines with a tag).
+//!
+//! `lines(tag)` takes a tag name, not an expression, so the checker types it itself and makes it an
+//! `hir::ExprKind::Lines`, which the evaluator and the demand walker handle as a node of their own;
+//! its signature is here so that `lines` is a known builtin name.
+
+use super::{BuiltinSig, Call, Reach, TyCall, enum_ty, opt, req};
+use crate::eval_error::{EvalErrorKind, InternalError, R, arith};
+use crate::hir::Builtin;
+use crate::ty::{Currency, Ty};
+use crate::value::Value;
+use crate::value::money;
+use rust_decimal::Decimal;
+
+pub const SIGS: &[BuiltinSig] = &[
+    BuiltinSig {
+        builtin: Builtin::Adhoc,
+        name: "adhoc",
+        params: &[req("kind"), opt("group")],
+        variadic: false,
+        summary: "Σ of the reviewer's ad-hoc amounts of a kind (adhoc.csv)",
+    },
+    BuiltinSig {
+        builtin: Builtin::Lines,
+        name: "lines",
+        params: &[req("tag"), opt("group")],
+        variadic: false,
+        summary: "Σ of the rounded lines with a tag (optionally of one invoice group)",
+    },
+];
+
+// ------------------------------------------------------------------ type rules
+
+pub fn ty(b: Builtin, c: &mut TyCall<'_>) -> Ty {
+    if b == Builtin::Adhoc {
+        c.want(0, &enum_ty("AdhocKind"), "kind");
+        c.want(1, &Ty::Number, "group");
+    }
+    Ty::usd()
+}
+
+// ------------------------------------------------------------------ evaluation rules
+
+pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
+    if b == Builtin::Lines {
+        return Err(c.internal(InternalError::LinesUnresolved));
+    }
+    let kind = c.req(0)?;
+    let kind = kind.as_text().unwrap_or("").to_string();
+    let group = match c.arg(1)? {
+        Some(Value::Number(n)) => u32::try_from(n.trunc().mantissa()).ok(),
+        _ => None,
+    };
+    let Some(data) = c.data() else {
+        return Err(c.fail(EvalErrorKind::NotConstant("ad-hoc lines".into())));
+    };
+    let mut total = Decimal::ZERO;
+    for item in data.adhoc(&c.site(), c.month()) {
+        if item.kind == kind && group.is_none_or(|g| g == item.group) {
+            total = money::add(total, item.amount).map_err(|x| arith(x, c.span()))?;
+        }
+    }
+    Ok(Value::Money(total, Currency::USD))
+}
+
+// ------------------------------------------------------------------ demand rules
+
+/// Ad-hoc lines are not a fact table; `lines` is walked as `hir::ExprKind::Lines`.
+pub fn demand(_: Builtin) -> Reach {
+    Reach::Here
+}
+
+/// Both are amounts of the service month.
+pub fn month_dependent(_: Builtin) -> bool {
+    true
+}

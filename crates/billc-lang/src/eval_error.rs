@@ -1,0 +1,284 @@
+//! Why evaluation failed: the error the evaluator and the builtins return, and its text.
+//!
+//! Errors are data (names, values, spans; never pre-formatted text), and [`EvalErrorKind::describe`]
+//! is the one place they become text. Each variant's doc says what triggers it, with the smallest
+//! billc snippet where a contract can. [`InternalError`]s are the failures a checked contract cannot
+//! produce (a broken invariant of the checker, the compiler or the evaluator); they are kept apart
+//! so that a caller can tell a bug from a contract or data problem ([`EvalErrorKind::is_internal`]).
+//!
+//! This module sits below the builtins and the evaluator so that both can return these errors; it
+//! may not evaluate anything.
+
+use crate::span::Span;
+use crate::syntax::ast::BinOp;
+use crate::value::Value;
+use crate::value::money::ArithError;
+use rust_decimal::Decimal;
+
+/// Why evaluation failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EvalErrorKind {
+    /// A decimal overflowed: `line "x" = $79,228,162,514,264,337,593,543,950,335 * 2`.
+    Overflow,
+    /// `line "x" = $100 / (1 - 1)`.
+    DivisionByZero,
+    /// A compile-time value that needs data or a let (says what it uses):
+    /// `const C = sum(revenue.net_external_revenue)`.
+    NotConstant(String),
+    /// Data the rule needs is absent (a site's start date, an index level…): `site_start()` for a
+    /// site that sites.csv does not list.
+    MissingData(String),
+    /// A line that reads itself: `line total: "Total" tags [fee] = lines(fee)`.
+    Cycle { name: String },
+    /// `min`, `max` or `by_year` of an empty list: `by_year(2025-01-01, [])`, or `min(rates)` in a
+    /// component given `rates: []`.
+    EmptyList { builtin: &'static str },
+    /// `round(x, places)` with `places` negative or above 20: `round($1.25, 21)`.
+    RoundPlaces { places: Decimal },
+    /// `add_months(2025-01-31, 1.5, clamp)`: whole months only.
+    FractionalMonths { months: Decimal },
+    /// A date beyond the calendar: `add_months(2025-01-31, 10000000, clamp)`.
+    DateOutOfRange,
+    /// A month beyond the calendar: `index_change("CPI", months: 10000000000)`.
+    MonthOutOfRange,
+    /// A row whose `column` (a number or date dimension) does not read as one, in a `where`
+    /// filter: `count(revenue where tax_rate > 0)` over a row whose `tax_rate` is `abc`.
+    BadColumnValue { column: String },
+    /// The same, in the row `first` returns: `first(revenue.tax_rate)` over that row.
+    BadFirstValue { column: String },
+    /// A failure a checked contract cannot produce.
+    Internal(InternalError),
+}
+
+/// A broken invariant: each of these is excluded by checking (types, arity, names) or by
+/// compilation (slots, resolved `lines`), so it is a bug in billc, never in a contract.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InternalError {
+    /// A body reference resolved to a slot the plan does not have.
+    UnknownSlot,
+    /// A local variable beyond the scope stack.
+    UnboundVariable,
+    /// An erroneous node (reported by the checker) reached evaluation.
+    ErroneousExpression,
+    /// A field a record or tier result does not have (the checker resolves fields).
+    NoField { name: String },
+    /// A required builtin argument is absent (the checker enforces arity).
+    MissingArgument,
+    /// `tiered` or `volume` without an amount.
+    MissingAmount,
+    /// `prior`, `at` or `across` without a value.
+    MissingValue,
+    /// A value of the wrong kind where the types say otherwise.
+    NotA(Expected),
+    /// `add_months` arguments of the wrong kinds.
+    BadArguments,
+    /// `escalate(every:)` that is not a month name.
+    EveryNotAMonth,
+    /// `escalate(every:)` naming no month.
+    UnknownMonth { name: String },
+    /// A window that is not `monthly`, `calendar_year` or `anniversary`.
+    UnknownWindow { name: String },
+    /// A query over a column the table does not have.
+    UnknownColumn { column: String },
+    /// `sum` of a whole table.
+    SumOfTable,
+    /// `first` of a whole table.
+    FirstOfTable,
+    /// Two values `min`, `max`, `cap` or `floor` cannot order.
+    Incomparable,
+    /// An operator applied to values its type rule refuses.
+    BadOperands { op: BinOp, left: Value, right: Value },
+    /// Unary minus of a value without a number.
+    CannotNegate,
+    /// `not` of a value that is not a `Bool`.
+    BadOperand,
+    /// A line whose amount is not money.
+    LineNotMoney { amount: Value },
+    /// A `lines(…)` builtin call left for the evaluator (the checker makes it `ExprKind::Lines`).
+    LinesUnresolved,
+}
+
+/// What a value should have been, in [`InternalError::NotA`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expected {
+    List,
+    Table,
+    Month,
+    Date,
+    TierTable,
+    SiteList,
+    DataNode,
+    Composite,
+}
+
+impl EvalErrorKind {
+    /// The one-line text of the error (lowercase, no final period).
+    pub fn describe(&self) -> String {
+        match self {
+            EvalErrorKind::Overflow => "the amount is too large (decimal overflow)".into(),
+            EvalErrorKind::DivisionByZero => "division by zero".into(),
+            EvalErrorKind::NotConstant(what) => format!("it depends on {what}"),
+            EvalErrorKind::MissingData(what) => format!("missing data: {what}"),
+            EvalErrorKind::Cycle { name } => format!("`{name}` depends on itself"),
+            EvalErrorKind::EmptyList { builtin } => format!("`{builtin}` of an empty list"),
+            EvalErrorKind::RoundPlaces { places } => format!("cannot round to `{places}` places"),
+            EvalErrorKind::FractionalMonths { months } => format!("cannot add `{months}` months: whole months only"),
+            EvalErrorKind::DateOutOfRange => "date out of range".into(),
+            EvalErrorKind::MonthOutOfRange => "month out of range".into(),
+            EvalErrorKind::BadColumnValue { column } => format!("bad value in column `{column}`"),
+            EvalErrorKind::BadFirstValue { column } => format!("bad value in `{column}`"),
+            EvalErrorKind::Internal(e) => e.describe(),
+        }
+    }
+
+    /// Whether this is a broken invariant of billc rather than a problem of the contract or data.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, EvalErrorKind::Internal(_))
+    }
+}
+
+impl InternalError {
+    fn describe(&self) -> String {
+        use InternalError as I;
+        match self {
+            I::UnknownSlot => "unknown slot".into(),
+            I::UnboundVariable => "unbound variable".into(),
+            I::ErroneousExpression => "erroneous expression".into(),
+            I::NoField { name } => format!("no field `{name}`"),
+            I::MissingArgument => "missing argument".into(),
+            I::MissingAmount => "missing amount".into(),
+            I::MissingValue => "missing value".into(),
+            I::NotA(what) => format!(
+                "not a {}",
+                match what {
+                    Expected::List => "list",
+                    Expected::Table => "table",
+                    Expected::Month => "month",
+                    Expected::Date => "date",
+                    Expected::TierTable => "tier table",
+                    Expected::SiteList => "list of sites",
+                    Expected::DataNode => "data node",
+                    Expected::Composite => "composite",
+                }
+            ),
+            I::BadArguments => "bad arguments".into(),
+            I::EveryNotAMonth => "`every` must be a month".into(),
+            I::UnknownMonth { name } => format!("`{name}` is not a month"),
+            I::UnknownWindow { name } => format!("unknown window `{name}`"),
+            I::UnknownColumn { column } => format!("unknown column `{column}`"),
+            I::SumOfTable => "sum of a table".into(),
+            I::FirstOfTable => "first of a table".into(),
+            I::Incomparable => "incomparable values".into(),
+            I::BadOperands { op, left, right } => format!(
+                "cannot apply `{}` to {} and {}",
+                op.symbol(),
+                left.display(),
+                right.display()
+            ),
+            I::CannotNegate => "cannot negate".into(),
+            I::BadOperand => "bad operand".into(),
+            I::LineNotMoney { amount } => format!("a line amount is {}", amount.display()),
+            I::LinesUnresolved => "`lines` is resolved by the compiler".into(),
+        }
+    }
+}
+
+impl From<InternalError> for EvalErrorKind {
+    fn from(e: InternalError) -> EvalErrorKind {
+        EvalErrorKind::Internal(e)
+    }
+}
+
+/// An evaluation error with the span of the rule that failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvalError {
+    pub kind: EvalErrorKind,
+    pub span: Option<Span>,
+}
+
+impl EvalError {
+    pub fn new(kind: impl Into<EvalErrorKind>, span: Span) -> EvalError {
+        EvalError {
+            kind: kind.into(),
+            span: Some(span),
+        }
+    }
+}
+
+/// The kind of an arithmetic failure.
+pub fn kind_of(e: ArithError) -> EvalErrorKind {
+    match e {
+        ArithError::Overflow => EvalErrorKind::Overflow,
+        ArithError::DivisionByZero => EvalErrorKind::DivisionByZero,
+    }
+}
+
+/// An arithmetic failure at a span.
+pub fn arith(e: ArithError, span: Span) -> EvalError {
+    EvalError::new(kind_of(e), span)
+}
+
+/// What evaluation returns.
+pub type R<T> = Result<T, EvalError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(kind: EvalErrorKind, text: &str, internal: bool) {
+        assert_eq!(kind.describe(), text);
+        assert_eq!(kind.is_internal(), internal);
+    }
+
+    #[test]
+    fn contract_errors() {
+        check(
+            EvalErrorKind::Cycle { name: "total".into() },
+            "`total` depends on itself",
+            false,
+        );
+        check(
+            EvalErrorKind::EmptyList { builtin: "min" },
+            "`min` of an empty list",
+            false,
+        );
+        check(
+            EvalErrorKind::FractionalMonths {
+                months: Decimal::new(15, 1),
+            },
+            "cannot add `1.5` months: whole months only",
+            false,
+        );
+        check(
+            EvalErrorKind::RoundPlaces {
+                places: Decimal::from(21),
+            },
+            "cannot round to `21` places",
+            false,
+        );
+    }
+
+    #[test]
+    fn internal_errors() {
+        check(
+            InternalError::NotA(Expected::SiteList).into(),
+            "not a list of sites",
+            true,
+        );
+        check(
+            InternalError::BadOperands {
+                op: BinOp::Add,
+                left: Value::Bool(true),
+                right: Value::Number(Decimal::ONE),
+            }
+            .into(),
+            &format!(
+                "cannot apply `+` to {} and {}",
+                Value::Bool(true).display(),
+                Value::Number(Decimal::ONE).display()
+            ),
+            true,
+        );
+    }
+}
