@@ -13,8 +13,9 @@
 //! Modules, bottom to top (a module imports only modules listed before it):
 //! [`time`], [`terms`], [`span`], [`diag`], [`syntax`], [`schema`], [`ty`], [`value`], [`trace`],
 //! [`hir`], [`plan`], [`input`], [`eval_error`], [`builtins`], [`eval`], [`check`], [`compile`],
-//! [`demand`], [`db`], [`session`], [`testdata`], [`testing`]. The one arrow that may look surprising, `check` → `eval`, is constant
-//! folding: the checker asks the interpreter for the value of a constant expression. [`builtins`]
+//! [`demand`], [`db`], [`session`], [`testdata`], [`testing`]. The one arrow that may look
+//! surprising, `check` → `eval`, is constant folding: the checker asks the interpreter for the
+//! value of a constant expression. [`builtins`]
 //! holds each builtin's type, evaluation and demand rules side by side, below the three layers that
 //! call them.
 
