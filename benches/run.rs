@@ -7,8 +7,8 @@
 //! 1.1 GB, is generated once under `target/bench-data/`). The end-to-end command with the output
 //! files and peak memory is in README.md, "Performance".
 
+use billc_data::LoadOptions;
 use billc_data::generate::{GenOptions, generate};
-use billc_data::{LoadOptions};
 use billc_lang::demand::Demand;
 use billc_lang::session::Session;
 use billc_lang::time::YearMonth;
