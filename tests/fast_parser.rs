@@ -1,13 +1,14 @@
 //! The hand-written fast path of the parser (`syntax::fast`) against pest, the reference: on every
 //! `.bill` file of the repository, on generated contracts and on damaged variants of them, whenever
-//! the fast path answers, its module is the one pest builds, and pest reports no diagnostic.
+//! the fast path answers, its module is the one pest builds, pest reports no diagnostic, and the
+//! entry point (`syntax::parse`) answers the same.
 
 #[path = "../benches/common/gen.rs"]
 mod generate;
 
 use billc_lang::span::FileId;
-use billc_lang::syntax::fast;
 use billc_lang::syntax::parser::parse_with_pest;
+use billc_lang::syntax::{self, fast};
 use std::path::{Path, PathBuf};
 
 /// Checks one text; returns whether the fast path answered.
@@ -16,6 +17,11 @@ fn agrees(name: &str, text: &str) -> bool {
     let Some(fast) = fast::parse(file, text) else {
         return false;
     };
+    assert_eq!(
+        syntax::parse(file, text),
+        (fast.clone(), Vec::new()),
+        "{name}: the entry point did not take the fast path"
+    );
     let (module, diags) = parse_with_pest(file, text);
     assert!(
         diags.is_empty(),

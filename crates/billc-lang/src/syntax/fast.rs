@@ -1,25 +1,25 @@
-//! The fast path of [`super::parser::parse`]: a hand-written recursive-descent reading of
+//! The fast path of [`super::parse`]: a hand-written recursive-descent reading of
 //! `grammar/billc.pest` for files without syntax errors, building the AST directly.
 //!
 //! pest spends most of a fresh `billc check` on rule-call bookkeeping (stack probes, token queues,
-//! snapshots); reading 10,000 contracts took about 0.5 s of CPU with it, and a few tens of
-//! milliseconds with this. The grammar stays the definition of the language and pest stays the
-//! parser of record: this one follows the grammar rule by rule, with the same ordered choices and
-//! the same implicit white space (so spans come out identical, trailing white space included where
-//! pest includes it), and it gives up — returning `None`, and the file goes to pest — as soon as
-//! anything is off: a syntax error, a literal that does not convert (pest's lowering reports it), or
-//! nesting deeper than [`MAX_DEPTH`]. So when it answers, its module is the one pest plus lowering
-//! would build, with no diagnostics; `tests/fast_parser.rs` checks that on every `.bill` file of the
-//! repository, on generated contracts and on thousands of damaged variants of them.
+//! snapshots): with pest alone, `billc check` of 10,000 generated contracts takes about 1.2 s of
+//! CPU; with this path first, about 0.45 s (README → Performance). The grammar stays the definition of the
+//! language and pest ([`super::parser`]) stays the parser of record; this module does not call it.
+//! It follows the grammar rule by rule, with the same ordered choices and the same implicit white
+//! space (so spans come out identical, trailing white space included where pest includes it), and it
+//! gives up — returning `None`, and the file goes to pest — as soon as anything is off: a syntax
+//! error, a literal that does not convert (pest's lowering reports it), a tag list given to another
+//! attribute than `tags`, or nesting deeper than [`MAX_DEPTH`]. So when it answers, its module is
+//! the one pest plus lowering would build, with no diagnostics; `tests/fast_parser.rs` checks that
+//! on every `.bill` file of the repository, on generated contracts and on thousands of damaged
+//! variants of them. Literal text is converted by [`super::literal`], shared with pest's lowering.
 //!
 //! A change to the grammar or to the lowering in `parser.rs` needs the same change here (the
 //! differential test fails until it is made).
 
 use crate::span::{FileId, Span};
 use crate::syntax::ast::*;
-use crate::syntax::parser::parse_grouped;
-use rust_decimal::Decimal;
-use std::str::FromStr;
+use crate::syntax::literal::{self, Literal};
 
 /// Expressions and blocks nested deeper than this are left to pest (whose stack guard reports what
 /// it cannot read).
@@ -282,11 +282,7 @@ impl<'t> Fast<'t> {
             let start = self.pos;
             let rest = self.bytes.get(start..).unwrap_or_default();
             let end = start + memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-            let text = self.slice(start, end).strip_prefix("///").unwrap_or("");
-            lines.push((
-                text.strip_prefix(' ').unwrap_or(text).to_string(),
-                self.span(start, end),
-            ));
+            lines.push((literal::doc_line(self.slice(start, end)), self.span(start, end)));
             self.pos = end;
             let after_line = self.pos;
             while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
@@ -612,11 +608,7 @@ impl<'t> Fast<'t> {
                     return None;
                 }
                 p.skip();
-                let kind = match p.word() {
-                    "approval" => CheckKind::Approval,
-                    "exception" => CheckKind::Exception,
-                    _ => return None,
-                };
+                let kind = literal::check_kind(p.word())?;
                 p.pos += p.word().len();
                 p.skip();
                 let message = p.expr()?;
@@ -993,8 +985,8 @@ impl<'t> Fast<'t> {
 
     // ------------------------------------------------------------------------------ expressions
 
-    /// `prefix* ~ postfixed ~ (infix ~ prefix* ~ postfixed)*`, with pest's Pratt parser's
-    /// precedences (see `PRATT` in `parser.rs`).
+    /// `prefix* ~ postfixed ~ (infix ~ prefix* ~ postfixed)*`, with the precedences of pest's Pratt
+    /// parser (`PRATT` in `parser.rs`; [`Pratt`] here mirrors it).
     fn expr(&mut self) -> Option<Expr> {
         self.nested(|p| {
             let mut toks = Vec::new();
@@ -1347,11 +1339,7 @@ impl<'t> Fast<'t> {
             parts.push(fee);
         }
         for (at, expr) in parts {
-            if self.slice(0, at).trim_end().ends_with("plus") {
-                tier.fee = Some(expr);
-            } else {
-                tier.limit = Some(expr);
-            }
+            literal::place_tier_part(&mut tier, self.slice(0, at), expr);
         }
         tier.span = self.span(start, self.pos);
         Some(tier)
@@ -1408,33 +1396,33 @@ impl<'t> Fast<'t> {
         self.decimal_end(at)
     }
 
-    /// `unit_word` at `at`: the word and where it ends.
-    fn unit_word_at(&self, at: usize) -> Option<(&'t str, usize)> {
+    /// `unit_word` at `at`: where it ends.
+    fn unit_word_end(&self, at: usize) -> Option<usize> {
         let rest = self.bytes.get(at..).unwrap_or_default();
         let len = rest.iter().take_while(|b| is_ident_char(**b)).count();
-        let word = self.slice(at, at + len);
-        UNIT_WORDS.contains(&word).then_some((word, at + len))
+        UNIT_WORDS.contains(&self.slice(at, at + len)).then_some(at + len)
+    }
+
+    /// The literal `literal` from `start` to `end`, converted (`literal.rs`) and read past; if it
+    /// does not convert, the file goes to pest, whose lowering reports it.
+    fn literal(&mut self, literal: Literal, start: usize, end: usize) -> Option<ExprKind> {
+        self.pos = end;
+        match literal.value(self.slice(start, end)) {
+            Some(kind) => Some(kind),
+            None => self.give_up(),
+        }
     }
 
     /// `&"$" ~ (rate | money)`: `"$" ~ grouped ~ "/" ~ unit_word` or `"$" ~ grouped`.
     fn dollars(&mut self) -> Option<ExprKind> {
         let start = self.pos;
         let end = self.grouped_end(start + 1)?;
-        let amount = self.slice(start + 1, end);
         if self.bytes.get(end) == Some(&b'/')
-            && let Some((word, word_end)) = self.unit_word_at(end + 1)
+            && let Some(word_end) = self.unit_word_end(end + 1)
         {
-            self.pos = word_end;
-            return match (parse_grouped(amount), Unit::from_word(word)) {
-                (Some(d), Some(unit)) => Some(ExprKind::Rate(d, "USD".into(), unit)),
-                _ => self.give_up(),
-            };
+            return self.literal(Literal::Rate, start, word_end);
         }
-        self.pos = end;
-        match parse_grouped(amount) {
-            Some(d) => Some(ExprKind::Money(d, "USD".into())),
-            None => self.give_up(),
-        }
+        self.literal(Literal::Money, start, end)
     }
 
     /// `currency_code ~ " " ~ grouped` with `currency_code = ASCII_ALPHA_UPPER{3} ~ !ident_char`.
@@ -1450,11 +1438,7 @@ impl<'t> Fast<'t> {
             return None;
         }
         let end = self.grouped_end(start + 4)?;
-        self.pos = end;
-        match parse_grouped(self.slice(start + 4, end)) {
-            Some(d) => Some(Some(ExprKind::Money(d, code.to_string()))),
-            None => Some(self.give_up()),
-        }
+        Some(self.literal(Literal::CurrencyMoney, start, end))
     }
 
     /// `&ASCII_DIGIT ~ (percent | date | month | quantity | number)`.
@@ -1464,30 +1448,18 @@ impl<'t> Fast<'t> {
         let end = self.decimal_end(start)?;
         // percent = ${ decimal ~ "%" }
         if self.bytes.get(end) == Some(&b'%') {
-            self.pos = end + 1;
-            return match Decimal::from_str(self.slice(start, end)) {
-                Ok(d) => Some(ExprKind::Percent(d)),
-                Err(_) => self.give_up(),
-            };
+            return self.literal(Literal::Percent, start, end + 1);
         }
         let four = (0..4).all(|k| digit(start + k)) && self.bytes.get(start + 4) == Some(&b'-');
         let two = four && digit(start + 5) && digit(start + 6);
         // date = @{ ASCII_DIGIT{4} ~ "-" ~ ASCII_DIGIT{2} ~ "-" ~ ASCII_DIGIT{2} ~ !ASCII_DIGIT }
         if two && self.bytes.get(start + 7) == Some(&b'-') && digit(start + 8) && digit(start + 9) && !digit(start + 10)
         {
-            self.pos = start + 10;
-            return match crate::time::parse_date(self.slice(start, start + 10)) {
-                Some(d) => Some(ExprKind::Date(d)),
-                None => self.give_up(),
-            };
+            return self.literal(Literal::Date, start, start + 10);
         }
         // month = @{ ASCII_DIGIT{4} ~ "-" ~ ASCII_DIGIT{2} ~ !(ASCII_DIGIT | "-") }
         if two && !digit(start + 7) && self.bytes.get(start + 7) != Some(&b'-') {
-            self.pos = start + 7;
-            return match crate::time::YearMonth::parse(self.slice(start, start + 7)) {
-                Some(m) => Some(ExprKind::Month(m)),
-                None => self.give_up(),
-            };
+            return self.literal(Literal::Month, start, start + 7);
         }
         // quantity = ${ decimal ~ (unit_word | " "+ ~ unit_word) }
         let spaces = self
@@ -1497,32 +1469,15 @@ impl<'t> Fast<'t> {
             .iter()
             .take_while(|b| **b == b' ')
             .count();
-        if let Some((word, word_end)) = self.unit_word_at(end + spaces) {
-            self.pos = word_end;
-            let number = Decimal::from_str(self.slice(start, end));
-            return match (number, Unit::from_word(word), DurationUnit::from_word(word)) {
-                (Ok(d), Some(u), _) => Some(ExprKind::Quantity(d, u)),
-                (Ok(d), None, Some(u)) => Some(ExprKind::Duration(d, u)),
-                _ => self.give_up(),
-            };
+        if let Some(word_end) = self.unit_word_end(end + spaces) {
+            return self.literal(Literal::Quantity, start, word_end);
         }
         // number = @{ decimal }
-        self.pos = end;
-        match Decimal::from_str(self.slice(start, end)) {
-            Ok(d) => Some(ExprKind::Number(d)),
-            Err(_) => self.give_up(),
-        }
+        self.literal(Literal::Number, start, end)
     }
 
     /// `"\"" ~ (text_chars | text_escape | interpolation)* ~ "\""`, literal pieces joined.
     fn text_literal(&mut self) -> Option<ExprKind> {
-        fn push_lit(parts: &mut Vec<TextPart>, s: &str) {
-            if let Some(TextPart::Lit(last)) = parts.last_mut() {
-                last.push_str(s);
-            } else {
-                parts.push(TextPart::Lit(s.to_string()));
-            }
-        }
         if !self.eat(b'"') {
             return None;
         }
@@ -1534,7 +1489,7 @@ impl<'t> Fast<'t> {
                 .take_while(|b| !matches!(b, b'"' | b'\\' | b'{' | b'}' | b'\n'))
                 .count();
             if plain > 0 {
-                push_lit(&mut parts, self.slice(self.pos, self.pos + plain));
+                literal::push_text(&mut parts, self.slice(self.pos, self.pos + plain));
                 self.pos += plain;
                 continue;
             }
@@ -1546,20 +1501,12 @@ impl<'t> Fast<'t> {
                 b'\\' => {
                     // `"\\" ~ ANY`: the next character, whatever its length
                     let escaped = self.text.get(self.pos + 1..)?.chars().next()?;
-                    let unescaped = match escaped {
-                        'n' => "\n".to_string(),
-                        't' => "\t".to_string(),
-                        other => other.to_string(),
-                    };
-                    push_lit(&mut parts, &unescaped);
-                    self.pos += 1 + escaped.len_utf8();
+                    let end = self.pos + 1 + escaped.len_utf8();
+                    literal::push_text(&mut parts, literal::unescape(self.slice(self.pos, end)));
+                    self.pos = end;
                 }
-                b'{' if self.at("{{") => {
-                    push_lit(&mut parts, "{");
-                    self.pos += 2;
-                }
-                b'}' if self.at("}}") => {
-                    push_lit(&mut parts, "}");
+                b'{' | b'}' if self.at("{{") || self.at("}}") => {
+                    literal::push_text(&mut parts, literal::unescape(self.slice(self.pos, self.pos + 2)));
                     self.pos += 2;
                 }
                 b'{' => {

@@ -1,4 +1,13 @@
-//! From text to [`ast::Module`] with pest: one `lower_*` function per grammar rule (dhall style).
+//! From text to [`ast::Module`] with pest, the parser of record: the one that reports syntax errors
+//! and recovers from them, and the one that reads files the fast path ([`super::fast`]) declines;
+//! [`super::parse`] chooses. It does not know the fast path.
+//!
+//! `BillParser` is derived from `grammar/billc.pest`; `Lower` turns its pairs into the AST with one
+//! method per kind of node rather than per rule: `item` (the declarations), `stmt` (the statements
+//! of a body), `test` (a test block and its statements), `type_expr`, `params`, `arg`, `expr` and
+//! `pratt` (operators, with pest's `PrattParser`), `postfixed` (calls, fields, casts),
+//! `primary_kind` (every primary) and `text_parts`; each matches on the rules it covers. The text of
+//! literals is converted by [`super::literal`], which the fast path shares.
 //!
 //! Parsing never fails and never panics, and recovers at two levels:
 //! - **inside bodies** (contract, component, `if`, `for`): a line that is no statement is read by the
@@ -16,11 +25,10 @@
 use crate::diag::{Code, Diagnostic};
 use crate::span::{FileId, Span};
 use crate::syntax::ast::*;
+use crate::syntax::literal::{self, Literal};
 use pest::Parser as _;
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
-use rust_decimal::Decimal;
-use std::str::FromStr;
 use std::sync::LazyLock;
 
 #[derive(pest_derive::Parser)]
@@ -46,16 +54,10 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::prefix(Rule::neg))
 });
 
-/// Parses a whole file. Returns the module (with the items that parsed) and the syntax errors.
-///
-/// A file without syntax errors is read by [`fast::parse`](super::fast::parse), which builds the
-/// same module several times faster; anything else goes to pest ([`parse_with_pest`]).
-pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
-    match super::fast::parse(file, text) {
-        Some(module) => (module, Vec::new()),
-        None => parse_with_pest(file, text),
-    }
-}
+/// The parser's entry point under its old path: [`syntax::parse`](super::parse), which tries the
+/// fast path and comes here for anything else. Kept while `db.rs`, `benches/pipeline.rs` and
+/// `tests/diagnostics.rs` still name it; delete it once they say `syntax::parse`.
+pub use super::parse;
 
 /// Parses a whole file with pest, the reference reading of the grammar, and recovers from syntax
 /// errors (see the module documentation).
@@ -360,7 +362,12 @@ impl Lower {
         }
     }
 
-    fn bad_literal(&mut self, span: Span, text: &str, what: &str) -> ExprKind {
+    /// A literal's value (`literal.rs`), or an error if it does not convert.
+    fn literal(&mut self, literal: Literal, span: Span, text: &str) -> ExprKind {
+        if let Some(kind) = literal.value(text) {
+            return kind;
+        }
+        let what = literal.what();
         self.errors.push(Diagnostic::error(
             Code::BadLiteral,
             span,
@@ -503,8 +510,7 @@ impl Lower {
                 .into_inner()
                 .map(|l| {
                     let span = self.span(&l);
-                    let text = l.as_str().strip_prefix("///").unwrap_or("");
-                    (text.strip_prefix(' ').unwrap_or(text).to_string(), span)
+                    (literal::doc_line(l.as_str()), span)
                 })
                 .collect(),
         }
@@ -643,10 +649,8 @@ impl Lower {
             }
             Rule::check_stmt => {
                 let cond = self.expr(inner.next()?);
-                let kind = match inner.next()?.as_str() {
-                    "approval" => CheckKind::Approval,
-                    _ => CheckKind::Exception,
-                };
+                // the grammar's `check_kind` is one of the two words
+                let kind = literal::check_kind(inner.next()?.as_str()).unwrap_or(CheckKind::Exception);
                 let message = self.expr(inner.next()?);
                 Stmt::Check(Box::new(Check {
                     cond,
@@ -1014,57 +1018,14 @@ impl Lower {
                     })
                     .collect(),
             ),
-            Rule::money => match parse_grouped(text.trim_start_matches('$')) {
-                Some(d) => ExprKind::Money(d, "USD".into()),
-                None => self.bad_literal(span, text, "amount"),
-            },
-            Rule::currency_money => {
-                let (code, amount) = text.split_at(3.min(text.len()));
-                match parse_grouped(amount.trim()) {
-                    Some(d) => ExprKind::Money(d, code.to_string()),
-                    None => self.bad_literal(span, text, "amount"),
-                }
-            }
-            Rule::rate => {
-                let body = text.trim_start_matches('$');
-                let (amount, unit) = body.split_once('/').unwrap_or((body, ""));
-                match (parse_grouped(amount), Unit::from_word(unit)) {
-                    (Some(d), Some(u)) => ExprKind::Rate(d, "USD".into(), u),
-                    _ => self.bad_literal(span, text, "rate"),
-                }
-            }
-            Rule::percent => match Decimal::from_str(text.trim_end_matches('%')) {
-                Ok(d) => ExprKind::Percent(d),
-                Err(_) => self.bad_literal(span, text, "percentage"),
-            },
-            Rule::date => match crate::time::parse_date(text) {
-                Some(d) => ExprKind::Date(d),
-                None => self.bad_literal(span, text, "date"),
-            },
-            Rule::month => match crate::time::YearMonth::parse(text) {
-                Some(m) => ExprKind::Month(m),
-                None => self.bad_literal(span, text, "month"),
-            },
-            Rule::quantity => {
-                let split = text
-                    .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-                    .unwrap_or(text.len());
-                let (num, word) = text.split_at(split);
-                let word = word.trim();
-                match (
-                    Decimal::from_str(num),
-                    Unit::from_word(word),
-                    DurationUnit::from_word(word),
-                ) {
-                    (Ok(d), Some(u), _) => ExprKind::Quantity(d, u),
-                    (Ok(d), None, Some(u)) => ExprKind::Duration(d, u),
-                    _ => self.bad_literal(span, text, "quantity"),
-                }
-            }
-            Rule::number => match Decimal::from_str(text) {
-                Ok(d) => ExprKind::Number(d),
-                Err(_) => self.bad_literal(span, text, "number"),
-            },
+            Rule::money => self.literal(Literal::Money, span, text),
+            Rule::currency_money => self.literal(Literal::CurrencyMoney, span, text),
+            Rule::rate => self.literal(Literal::Rate, span, text),
+            Rule::percent => self.literal(Literal::Percent, span, text),
+            Rule::date => self.literal(Literal::Date, span, text),
+            Rule::month => self.literal(Literal::Month, span, text),
+            Rule::quantity => self.literal(Literal::Quantity, span, text),
+            Rule::number => self.literal(Literal::Number, span, text),
             Rule::text => ExprKind::Text(self.text_parts(pair)),
             Rule::boolean => ExprKind::Bool(text == "true"),
             Rule::ident => ExprKind::Name(self.ident(pair)),
@@ -1075,26 +1036,10 @@ impl Lower {
 
     fn text_parts(&mut self, pair: Pair<'_, Rule>) -> Vec<TextPart> {
         let mut parts: Vec<TextPart> = Vec::new();
-        let push_lit = |parts: &mut Vec<TextPart>, s: &str| {
-            if let Some(TextPart::Lit(last)) = parts.last_mut() {
-                last.push_str(s);
-            } else {
-                parts.push(TextPart::Lit(s.to_string()));
-            }
-        };
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::text_chars => push_lit(&mut parts, p.as_str()),
-                Rule::text_escape => {
-                    let unescaped = match p.as_str() {
-                        "{{" => "{",
-                        "}}" => "}",
-                        "\\n" => "\n",
-                        "\\t" => "\t",
-                        other => other.get(1..).unwrap_or(""),
-                    };
-                    push_lit(&mut parts, unescaped);
-                }
+                Rule::text_chars => literal::push_text(&mut parts, p.as_str()),
+                Rule::text_escape => literal::push_text(&mut parts, literal::unescape(p.as_str())),
                 Rule::interpolation => {
                     if let Some(e) = p.into_inner().next() {
                         parts.push(TextPart::Expr(self.expr(e)));
@@ -1113,13 +1058,9 @@ impl Tier {
         // so look at the source text just before each part.
         for part in rest {
             let start = part.as_span().start();
-            let before = part.get_input().get(..start).unwrap_or("").trim_end();
+            let before = part.get_input().get(..start).unwrap_or("");
             let expr = lower.expr(part);
-            if before.ends_with("plus") {
-                self.fee = Some(expr);
-            } else {
-                self.limit = Some(expr);
-            }
+            literal::place_tier_part(&mut self, before, expr);
         }
         self
     }
@@ -1130,11 +1071,6 @@ fn string_value(pair: Pair<'_, Rule>) -> String {
         .next()
         .map(|p| p.as_str().to_string())
         .unwrap_or_default()
-}
-
-/// `100,750.25` → 100750.25 (commas must group thousands; the grammar checked that).
-pub(crate) fn parse_grouped(text: &str) -> Option<Decimal> {
-    Decimal::from_str(&text.replace(',', "")).ok()
 }
 
 fn is_keyword(rule: Rule) -> bool {
