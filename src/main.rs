@@ -1,6 +1,15 @@
-//! The `billc` command line: arguments, reading files, colours and exit codes. No language logic.
+//! The `billc` command line: arguments, reading files, printing and exit codes. No language logic.
 //!
-//! Exit status: 0 success, 1 the input is wrong (diagnostics printed), 2 usage error.
+//! Exit status (the same rule for every command, written in every `--help`, see [`EXIT_STATUS`]):
+//! 0 success (a run: billed cleanly), 1 something needs a person (errors in contracts, failing
+//! tests, a refused or not cleanly billed run, an output that cannot be written), 2 usage (bad
+//! arguments, a path that does not exist). Everything printed goes through [`console::Console`]: a
+//! closed pipe stops the printing and leaves the status as it is; another write error is status 1.
+
+mod console;
+mod summary;
+
+use console::{Console, Failed, errln, outln};
 
 use billc_billing::period::{self, PeriodError};
 use billc_lang::diag::render;
@@ -15,11 +24,38 @@ use std::path::{Path, PathBuf};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
+/// The exit-status section of every `--help`: the command's own lines, then the common rule.
+macro_rules! exit_status {
+    ($($line:literal),*) => {
+        concat!(
+            "Exit status:\n",
+            $("  ", $line, "\n",)*
+            "A closed standard output or error (`| head`) only stops the printing: the work is done and the status is unchanged."
+        )
+    };
+}
+
+/// The rule every command follows.
+const EXIT_STATUS: &str = exit_status!(
+    "0  success (for `run`: billed cleanly)",
+    "1  something needs a person: errors in contracts, failing tests, a run refused or not billed cleanly, a file that cannot be read or written",
+    "2  usage: bad arguments, or a path that does not exist"
+);
+
+/// Exit status 1: something needs a person.
+const NEEDS_A_PERSON: u8 = 1;
+/// Exit status 2: the command line is wrong.
+const USAGE: u8 = 2;
+
+/// What a command ends with: its exit status, or a write error (status 1).
+type Outcome = Result<ExitCode, Failed>;
+
 #[derive(Parser)]
 #[command(
     name = "billc",
     version,
-    about = "Contracts as code: check, test and run billing contracts"
+    about = "Contracts as code: check, test and run billing contracts",
+    after_help = EXIT_STATUS
 )]
 struct Cli {
     #[command(subcommand)]
@@ -29,33 +65,61 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Parse and type-check .bill files and folders.
+    #[command(after_help = exit_status!(
+        "0  every contract checks clean (warnings are printed)",
+        "1  errors in contracts, or a file cannot be read",
+        "2  usage: bad arguments, or a path that does not exist"
+    ))]
     Check {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
     /// Run the `test` blocks (and the standard library's doc examples) of .bill files.
+    #[command(after_help = exit_status!(
+        "0  every test passes",
+        "1  a test fails, or the contracts have errors",
+        "2  usage: bad arguments, or a path that does not exist"
+    ))]
     Test {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
     /// Bill a service month: every contract over a data directory, writing invoices, exceptions and traces.
+    #[command(after_help = exit_status!(
+        "0  billed cleanly: every contract evaluated, exceptions.csv lists nothing but invoices that need approval",
+        "1  a person must look: the run was refused (bad rows; no invoice written), a contract failed or was skipped",
+        "   (--skip-bad-sites), exceptions.csv lists other rows (unmatched_data, missing_data, …), the contracts have",
+        "   errors, another run holds the output folder, or a file cannot be read or written",
+        "2  usage: bad arguments, or a contracts path or the data directory does not exist"
+    ))]
     Run(RunArgs),
     /// Print the calculation trace of an invoice (by number) or of a site's invoices.
+    #[command(after_help = exit_status!(
+        "0  the trace is printed",
+        "1  no invoice matches, or the folder has no readable trace.json (a refused run writes none)",
+        "2  usage: bad arguments, or the folder does not exist"
+    ))]
     Explain {
         /// The run's output folder for the period, `<out>/<YYYY-MM>`.
         dir: PathBuf,
         /// An invoice number (`0238-202506-01-01`) or a site (`0238`).
         key: String,
         /// `text` (a readable tree) or `json` (a stable form for tools).
-        #[arg(long, default_value = "text")]
-        format: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Import contracts from another system's configurations.
+    #[command(after_help = EXIT_STATUS)]
     Import {
         #[command(subcommand)]
         from: ImportFrom,
     },
     /// Write synthetic contracts and data (for benchmarks and tests).
+    #[command(after_help = exit_status!(
+        "0  written",
+        "1  the files cannot be written",
+        "2  usage: bad arguments"
+    ))]
     Generate {
         /// Number of sites (one contract each).
         #[arg(long)]
@@ -78,6 +142,11 @@ enum Command {
 #[derive(Subcommand)]
 enum ImportFrom {
     /// PowerBill configuration records (JSON files or folders of them) → .bill contracts.
+    #[command(after_help = exit_status!(
+        "0  every configuration imported and the contracts check clean (warnings are in import-report.csv)",
+        "1  a configuration cannot be imported, the imported contracts have errors, or a file cannot be written",
+        "2  usage: bad arguments, or a path that does not exist"
+    ))]
     Powerbill {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -85,6 +154,15 @@ enum ImportFrom {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// How `billc explain` prints.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// A readable tree.
+    Text,
+    /// A stable form for tools.
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -116,118 +194,144 @@ struct RunArgs {
 }
 
 fn main() -> ExitCode {
+    let console = Console::default();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            // clap's own printing ignores write errors: `--help | head` cannot panic.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::from(if e.use_stderr() { USAGE } else { 0 });
         }
     };
-    match cli.command {
-        Command::Check { paths } => check(&paths),
-        Command::Test { paths } => test(&paths),
-        Command::Run(args) => run(&args),
+    let outcome = match cli.command {
+        Command::Check { paths } => check(&console, &paths),
+        Command::Test { paths } => test(&console, &paths),
+        Command::Run(args) => run(&console, &args),
         Command::Import {
             from: ImportFrom::Powerbill { paths, out },
-        } => import_powerbill(&paths, &out),
-        Command::Explain { dir, key, format } => explain(&dir, &key, &format),
+        } => import_powerbill(&console, &paths, &out),
+        Command::Explain { dir, key, format } => explain(&console, &dir, &key, format),
         Command::Generate {
             sites,
             period,
             months,
             seed,
             out,
-        } => generate(sites, &period, months, seed, &out),
-    }
+        } => generate(&console, sites, &period, months, seed, &out),
+    };
+    outcome.unwrap_or_else(|failed| {
+        // If standard error is what failed, this line is lost too; the status still says so.
+        let _ = errln!(console, "error: {failed}");
+        ExitCode::from(NEEDS_A_PERSON)
+    })
+}
+
+/// Prints `error: {message}` and returns `code`.
+fn fail(console: &Console, code: u8, message: &dyn std::fmt::Display) -> Outcome {
+    errln!(console, "error: {message}")?;
+    Ok(ExitCode::from(code))
 }
 
 /// Loads `.bill` files (folders searched recursively, in sorted order) into a session.
-fn load(paths: &[PathBuf]) -> Result<(Session, Vec<billc_lang::db::SourceFile>), ExitCode> {
+fn load(console: &Console, paths: &[PathBuf]) -> Result<Result<(Session, Vec<billc_lang::db::SourceFile>), ExitCode>, Failed> {
     match period::read_contracts(paths) {
-        Ok(c) => Ok((c.session, c.files)),
-        Err(e) => {
-            eprintln!("error: {e}");
-            Err(ExitCode::from(match e {
-                PeriodError::Sources(_) => 2,
-                _ => 1,
-            }))
-        }
+        Ok(c) => Ok(Ok((c.session, c.files))),
+        Err(e) => Ok(Err(period_failed(console, &e)?)),
     }
 }
 
-fn emit(session: &Session, diags: &[billc_lang::diag::Diagnostic]) {
-    let sources = session.sources();
+/// Diagnostics on standard error, as plain text (through the console, so a closed pipe is quiet).
+fn emit(console: &Console, sources: &[(String, String)], diags: &[billc_lang::diag::Diagnostic]) -> Result<(), Failed> {
     let list: Vec<(&str, &str)> = sources.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
-    render::emit(diags, &list, std::io::stderr().is_terminal());
+    console.err(&render::render_plain(diags, &list))
 }
 
-fn check(paths: &[PathBuf]) -> ExitCode {
-    let (session, files) = match load(paths) {
+fn check(console: &Console, paths: &[PathBuf]) -> Outcome {
+    let (session, files) = match load(console, paths)? {
         Ok(x) => x,
-        Err(code) => return code,
+        Err(code) => return Ok(code),
     };
     let diags = session.diagnostics(&files);
-    emit(&session, &diags);
+    emit(console, &session.sources(), &diags)?;
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let contracts = session.plans(&files).len();
     if errors > 0 {
-        eprintln!(
-            "{errors} error{} in {} file{}",
-            plural(errors),
-            files.len(),
-            plural(files.len())
-        );
-        return ExitCode::from(1);
+        errln!(
+            console,
+            "{} in {}",
+            summary::count(errors, "error"),
+            summary::count(files.len(), "file")
+        )?;
+        return Ok(ExitCode::from(NEEDS_A_PERSON));
     }
-    println!(
-        "checked {} file{}, {contracts} contract{}: no errors",
-        files.len(),
-        plural(files.len()),
-        plural(contracts)
-    );
-    ExitCode::SUCCESS
+    outln!(
+        console,
+        "checked {}, {}: no errors",
+        summary::count(files.len(), "file"),
+        summary::count(contracts, "contract")
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
-fn test(paths: &[PathBuf]) -> ExitCode {
-    let (session, files) = match load(paths) {
+fn test(console: &Console, paths: &[PathBuf]) -> Outcome {
+    let (session, files) = match load(console, paths)? {
         Ok(x) => x,
-        Err(code) => return code,
+        Err(code) => return Ok(code),
     };
     let diags = session.diagnostics(&files);
     if diags.iter().any(|d| d.is_error()) {
-        emit(&session, &diags);
-        return ExitCode::from(1);
+        emit(console, &session.sources(), &diags)?;
+        return Ok(ExitCode::from(NEEDS_A_PERSON));
     }
     let report = billc_lang::testing::run_tests(&session, &files);
     for failure in &report.failures {
-        eprintln!("FAIL {}\n  {}", failure.name, failure.message.replace('\n', "\n  "));
+        errln!(
+            console,
+            "FAIL {}\n  {}",
+            failure.name,
+            failure.message.replace('\n', "\n  ")
+        )?;
     }
-    println!("{} passed, {} failed", report.passed, report.failures.len());
-    if report.failures.is_empty() {
+    outln!(console, "{} passed, {} failed", report.passed, report.failures.len())?;
+    Ok(if report.failures.is_empty() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
-    }
+        ExitCode::from(NEEDS_A_PERSON)
+    })
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-fn usage(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(2)
-}
-
-fn run(args: &RunArgs) -> ExitCode {
+fn run(console: &Console, args: &RunArgs) -> Outcome {
     let started = std::time::Instant::now();
     let Some(period) = billc_lang::time::YearMonth::parse(&args.period) else {
-        return usage(&format!("--period `{}` is not a month (YYYY-MM)", args.period));
+        return fail(
+            console,
+            USAGE,
+            &format!("--period `{}` is not a month (YYYY-MM)", args.period),
+        );
     };
+    // A data directory that does not exist is a usage error, found before anything is locked or
+    // created (like a contracts path that does not exist).
+    match std::fs::metadata(&args.data) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return fail(
+                console,
+                USAGE,
+                &format!("{}: cannot read the data directory: not a directory", args.data.display()),
+            );
+        }
+        Err(e) => {
+            return fail(
+                console,
+                USAGE,
+                &format!("{}: cannot read the data directory: {e}", args.data.display()),
+            );
+        }
+    }
     if let Some(n) = args.threads
         && let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global()
     {
-        return usage(&format!("--threads: {e}"));
+        return fail(console, USAGE, &format!("--threads: {e}"));
     }
     let options = period::PeriodOptions {
         period,
@@ -238,172 +342,169 @@ fn run(args: &RunArgs) -> ExitCode {
     // One run at a time into an output folder: locked before anything is read.
     let lock = match period::lock(&args.out) {
         Ok(lock) => lock,
-        Err(e) => return run_failed(&e),
+        Err(e) => return period_failed(console, &e),
     };
-    let (session, files) = match load(&args.paths) {
+    let (session, files) = match load(console, &args.paths)? {
         Ok(x) => x,
-        Err(code) => return code,
+        Err(code) => return Ok(code),
     };
     let compiled = match period::compile(period::Contracts { session, files }) {
         Ok(c) => c,
-        Err(e) => return run_failed(&e),
+        Err(e) => return period_failed(console, &e),
     };
     let t_compiled = started.elapsed();
     let data = match period::load_data(&compiled, &args.data, &options) {
         Ok(d) => d,
-        Err(e) => return run_failed(&e),
+        Err(e) => return period_failed(console, &e),
     };
     let t_loaded = started.elapsed();
     let progress = std::sync::atomic::AtomicUsize::new(0);
-    let report = with_progress(&progress, compiled.plans.len(), || {
+    let report = with_progress(console, &progress, compiled.plans.len(), || {
         period::bill(&compiled, &data, &options, &progress)
-    });
+    })?;
     let t_evaluated = started.elapsed();
     // What the summary needs from the data. The data and the plans are then left for the operating
     // system to reclaim at exit: freeing them group by group would take a core from writing the
     // outputs (measured: output 0.23 → 0.21 s, user time -0.1 s on 10,000 sites).
-    let (rows_read, bytes_read) = (data.rows_read(), data.bytes_read());
+    let (rows, bytes) = (data.rows_read(), data.bytes_read());
     let bad_lines: Vec<String> = data
         .bad_rows
         .iter()
         .map(|b| format!("{}:{}: {}: {}", b.file, b.line, b.kind.name(), b.reason))
         .collect();
+    let tally = summary::Tally::of(&report, compiled.plans.len(), args.skip_bad_sites);
     std::mem::forget((data, compiled));
     let dir = match period::write(&lock, &report) {
         Ok(dir) => dir,
-        Err(e) => return run_failed(&e),
+        Err(e) => return period_failed(console, &e),
     };
+    // The folder is published: from here on, a closed pipe changes nothing but what is printed.
     if args.explain {
         for inv in billc_billing::output::sorted_invoices(&report.output.invoices) {
-            println!("{}", billc_billing::explain::explain_text(inv));
+            if console.out_closed() {
+                break;
+            }
+            outln!(console, "{}", billc_billing::explain::explain_text(inv))?;
         }
     }
-    let seconds = started.elapsed().as_secs_f64();
-    print!(
-        "{}",
-        billc_billing::run::summary(&report, seconds, rows_read, bytes_read)
-    );
-    println!(
-        "  phases     contracts {:.2}s, data {:.2}s, evaluation {:.2}s, output {:.2}s",
-        t_compiled.as_secs_f64(),
-        (t_loaded - t_compiled).as_secs_f64(),
-        (t_evaluated - t_loaded).as_secs_f64(),
-        (started.elapsed() - t_evaluated).as_secs_f64()
-    );
-    println!("  written    {}", dir.display());
+    let measures = summary::Measures {
+        rows,
+        bytes,
+        phases: [
+            t_compiled.as_secs_f64(),
+            (t_loaded - t_compiled).as_secs_f64(),
+            (t_evaluated - t_loaded).as_secs_f64(),
+            (started.elapsed() - t_evaluated).as_secs_f64(),
+        ],
+    };
+    console.out(&summary::summary(&report, &tally, &measures, &dir))?;
+    let problem = tally.problem(&dir);
     // The process ends here: freeing every invoice and trace one by one would only delay the exit;
     // the operating system reclaims them at once.
-    let code = exit_status(&report, &bad_lines, &dir);
     std::mem::forget(report);
-    code
+    let Some(problem) = problem else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    errln!(console, "error: {problem}")?;
+    for line in bad_lines.iter().take(20) {
+        errln!(console, "  {line}")?;
+    }
+    if bad_lines.len() > 20 {
+        errln!(console, "  … and {} more", bad_lines.len() - 20)?;
+    }
+    Ok(ExitCode::from(NEEDS_A_PERSON))
 }
 
-/// A run that stopped before writing invoices: the reason on stderr, and its exit status.
-fn run_failed(error: &PeriodError) -> ExitCode {
+/// A run (or a load of contracts) that stopped before writing invoices: the reason on stderr, and
+/// its exit status (2 for a contracts path that cannot be used, else 1).
+fn period_failed(console: &Console, error: &PeriodError) -> Outcome {
     if let PeriodError::Contracts { diagnostics, sources } = error {
-        let list: Vec<(&str, &str)> = sources.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
-        render::emit(diagnostics, &list, std::io::stderr().is_terminal());
+        emit(console, sources, diagnostics)?;
     }
-    eprintln!("error: {error}");
-    ExitCode::from(match error {
-        PeriodError::Sources(_) => 2,
-        _ => 1,
-    })
-}
-
-/// The exit status of a run, with the reason on stderr when it is not success.
-fn exit_status(report: &billc_billing::run::RunReport, bad_lines: &[String], dir: &Path) -> ExitCode {
-    if report.refused {
-        eprintln!(
-            "error: {} bad row{} in the data; no invoices were written (see {}/exceptions.csv)",
-            report.bad_rows,
-            plural(report.bad_rows),
-            dir.display()
-        );
-        for line in bad_lines.iter().take(20) {
-            eprintln!("  {line}");
-        }
-        if bad_lines.len() > 20 {
-            eprintln!("  … and {} more", bad_lines.len() - 20);
-        }
-        return ExitCode::from(1);
-    }
-    if report.failed_contracts > 0 {
-        eprintln!(
-            "error: {} contract{} produced no invoice (see {}/exceptions.csv)",
-            report.failed_contracts,
-            plural(report.failed_contracts),
-            dir.display()
-        );
-        return ExitCode::from(1);
-    }
-    ExitCode::SUCCESS
+    let code = match error {
+        PeriodError::Sources(_) => USAGE,
+        _ => NEEDS_A_PERSON,
+    };
+    fail(console, code, error)
 }
 
 /// Runs `work` while a progress bar on stderr shows `done` of `total` (only on a terminal).
-fn with_progress<T>(done: &std::sync::atomic::AtomicUsize, total: usize, work: impl FnOnce() -> T) -> T {
+fn with_progress<T>(
+    console: &Console,
+    done: &std::sync::atomic::AtomicUsize,
+    total: usize,
+    work: impl FnOnce() -> T,
+) -> Result<T, Failed> {
     use std::sync::atomic::{AtomicBool, Ordering};
     if !std::io::stderr().is_terminal() || total == 0 {
-        return work();
+        return Ok(work());
     }
     let finished = AtomicBool::new(false);
     std::thread::scope(|scope| {
-        scope.spawn(|| {
+        let bar = scope.spawn(|| -> Result<(), Failed> {
             let mut shown = usize::MAX;
             while !finished.load(Ordering::Relaxed) {
                 let n = done.load(Ordering::Relaxed).min(total);
                 if n != shown {
                     let width = 40;
                     let filled = n * width / total;
-                    eprint!(
+                    console.err(&format!(
                         "\r  [{}{}] {n}/{total} contracts",
                         "=".repeat(filled),
                         " ".repeat(width - filled)
-                    );
+                    ))?;
                     shown = n;
                 }
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
-            eprint!("\r{}\r", " ".repeat(70));
+            console.err(&format!("\r{}\r", " ".repeat(70)))
         });
         let out = work();
         finished.store(true, Ordering::Relaxed);
-        out
+        // A progress thread that panicked drew nothing more; the run's result stands.
+        bar.join().unwrap_or(Ok(()))?;
+        Ok(out)
     })
 }
 
-fn explain(dir: &Path, key: &str, format: &str) -> ExitCode {
-    if format != "text" && format != "json" {
-        return usage(&format!("--format `{format}`: expected `text` or `json`"));
+fn explain(console: &Console, dir: &Path, key: &str, format: Format) -> Outcome {
+    if !dir.exists() {
+        return fail(
+            console,
+            USAGE,
+            &format!("`{}` does not exist (give a run's folder, `<out>/<YYYY-MM>`)", dir.display()),
+        );
     }
     let trace = match billc_billing::output::read_trace(dir) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
+        Err(e) => return fail(console, NEEDS_A_PERSON, &e),
     };
     let found = billc_billing::explain::find(&trace.invoices, key);
     if found.is_empty() {
-        eprintln!(
-            "error: no invoice `{key}` in {} (give an invoice number like 0238-202506-01-01, or a site)",
-            dir.display()
+        return fail(
+            console,
+            NEEDS_A_PERSON,
+            &format!(
+                "no invoice `{key}` in {} (give an invoice number like 0238-202506-01-01, or a site)",
+                dir.display()
+            ),
         );
-        return ExitCode::from(1);
     }
     for inv in found {
-        if format == "json" {
-            print!("{}", billc_billing::explain::explain_json(inv));
-        } else {
-            println!("{}", billc_billing::explain::explain_text(inv));
+        if console.out_closed() {
+            break;
+        }
+        match format {
+            Format::Json => console.out(&billc_billing::explain::explain_json(inv))?,
+            Format::Text => outln!(console, "{}", billc_billing::explain::explain_text(inv))?,
         }
     }
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
-fn generate(sites: u32, period: &str, months: u32, seed: u64, out: &Path) -> ExitCode {
+fn generate(console: &Console, sites: u32, period: &str, months: u32, seed: u64, out: &Path) -> Outcome {
     let Some(period) = billc_lang::time::YearMonth::parse(period) else {
-        return usage(&format!("--period `{period}` is not a month (YYYY-MM)"));
+        return fail(console, USAGE, &format!("--period `{period}` is not a month (YYYY-MM)"));
     };
     let started = std::time::Instant::now();
     match billc_data::generate::generate(
@@ -416,36 +517,40 @@ fn generate(sites: u32, period: &str, months: u32, seed: u64, out: &Path) -> Exi
         },
     ) {
         Ok(g) => {
-            println!(
+            outln!(
+                console,
                 "generated {} contracts and {} rows ({:.1} MB) in {:.1}s into {}",
                 g.contracts,
                 g.rows,
                 g.bytes as f64 / 1e6, // megabytes for people, not money
                 started.elapsed().as_secs_f64(),
                 out.display()
-            );
-            ExitCode::SUCCESS
+            )?;
+            Ok(ExitCode::SUCCESS)
         }
-        Err(e) => {
-            eprintln!("error: cannot write `{}`: {e}", out.display());
-            ExitCode::from(1)
-        }
+        Err(e) => fail(
+            console,
+            NEEDS_A_PERSON,
+            &format!("cannot write `{}`: {e}", out.display()),
+        ),
     }
 }
 
 /// `billc import powerbill`: every configuration → `<out>/<site>-<customer>.bill`, the warnings →
 /// `<out>/import-report.csv`; then the written contracts are checked like `billc check`.
-fn import_powerbill(paths: &[PathBuf], out: &Path) -> ExitCode {
+fn import_powerbill(console: &Console, paths: &[PathBuf], out: &Path) -> Outcome {
     let mut files = Vec::new();
     for p in paths {
         if let Err(e) = billc_billing::sources::collect(p, "json", &mut files) {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return fail(console, USAGE, &e);
         }
     }
     if let Err(e) = std::fs::create_dir_all(out) {
-        eprintln!("error: cannot create `{}`: {e}", out.display());
-        return ExitCode::from(1);
+        return fail(
+            console,
+            NEEDS_A_PERSON,
+            &format!("cannot create `{}`: {e}", out.display()),
+        );
     }
     let mut warnings = Vec::new();
     let mut failed = 0;
@@ -456,7 +561,7 @@ fn import_powerbill(paths: &[PathBuf], out: &Path) -> ExitCode {
         let json = match std::fs::read_to_string(f) {
             Ok(j) => j,
             Err(e) => {
-                eprintln!("error: cannot read `{source}`: {e}");
+                errln!(console, "error: cannot read `{source}`: {e}")?;
                 failed += 1;
                 continue;
             }
@@ -471,64 +576,77 @@ fn import_powerbill(paths: &[PathBuf], out: &Path) -> ExitCode {
                 }
                 let path = out.join(&name);
                 if let Err(e) = std::fs::write(&path, &imported.text) {
-                    eprintln!("error: cannot write `{}`: {e}", path.display());
-                    return ExitCode::from(1);
+                    return fail(
+                        console,
+                        NEEDS_A_PERSON,
+                        &format!("cannot write `{}`: {e}", path.display()),
+                    );
                 }
                 written.push(path);
                 warnings.extend(imported.warnings);
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!(console, "error: {e}")?;
                 failed += 1;
             }
         }
     }
     let report = match billc_powerbill::report_csv(&warnings) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
+        Err(e) => return fail(console, NEEDS_A_PERSON, &e),
     };
     if let Err(e) = std::fs::write(out.join("import-report.csv"), report) {
-        eprintln!("error: cannot write the import report: {e}");
-        return ExitCode::from(1);
+        return fail(
+            console,
+            NEEDS_A_PERSON,
+            &format!("cannot write the import report: {e}"),
+        );
     }
     let mut kinds: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for w in &warnings {
         *kinds.entry(w.kind).or_default() += 1;
     }
-    println!(
-        "imported {} of {} configuration{} into {}",
+    outln!(
+        console,
+        "imported {} of {} into {}",
         written.len(),
-        files.len(),
-        plural(files.len()),
+        summary::count(files.len(), "configuration"),
         out.display()
-    );
-    println!(
-        "  {} warning{} (import-report.csv)",
-        warnings.len(),
-        plural(warnings.len())
-    );
+    )?;
+    outln!(
+        console,
+        "  {} (import-report.csv)",
+        summary::count(warnings.len(), "warning")
+    )?;
     for (k, n) in &kinds {
-        println!("    {k:<28} {n}");
+        outln!(console, "    {k:<28} {n}")?;
     }
     // The written contracts must check clean.
-    let (session, loaded) = match load(&written) {
+    let (session, loaded) = match load(console, &written)? {
         Ok(x) => x,
-        Err(code) => return code,
+        Err(code) => return Ok(code),
     };
     let diags = session.diagnostics(&loaded);
     let errors = diags.iter().filter(|d| d.is_error()).count();
     if errors > 0 {
-        emit(&session, &diags);
-        eprintln!("error: {errors} error{} in the imported contracts", plural(errors));
-        return ExitCode::from(1);
+        emit(console, &session.sources(), &diags)?;
+        return fail(
+            console,
+            NEEDS_A_PERSON,
+            &format!("{} in the imported contracts", summary::count(errors, "error")),
+        );
     }
-    println!("  checked {} contract{}: no errors", loaded.len(), plural(loaded.len()));
+    outln!(
+        console,
+        "  checked {}: no errors",
+        summary::count(loaded.len(), "contract")
+    )?;
     if failed > 0 {
-        eprintln!("error: {failed} configuration{} could not be imported", plural(failed));
-        return ExitCode::from(1);
+        return fail(
+            console,
+            NEEDS_A_PERSON,
+            &format!("{} could not be imported", summary::count(failed, "configuration")),
+        );
     }
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }

@@ -325,7 +325,7 @@ fn a_contract_whose_data_is_missing_goes_to_exceptions() {
     let out = tempfile::tempdir().unwrap();
     let (code, stdout, stderr) = run_june(contracts.path(), data.path(), out.path(), &[]);
     assert_eq!(code, 1, "{stdout}{stderr}");
-    assert!(stderr.contains("1 contract produced no invoice"), "{stderr}");
+    assert!(stderr.contains("error: not billed cleanly: 1 contract failed (see "), "{stderr}");
     let dir = out.path().join("2025-06");
     let json = invoices(&dir);
     assert_eq!(json["invoices"].as_array().unwrap().len(), 1);
@@ -526,7 +526,7 @@ fn a_missing_data_directory_is_an_error_naming_it() {
         "--out",
         out.path().to_str().unwrap(),
     ]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2, "a path that does not exist is a usage error");
     assert!(
         stderr.contains("no/such/dir: cannot read the data directory"),
         "{stderr}"
