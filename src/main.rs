@@ -233,7 +233,10 @@ fn fail(console: &Console, code: u8, message: &dyn std::fmt::Display) -> Outcome
 }
 
 /// Loads `.bill` files (folders searched recursively, in sorted order) into a session.
-fn load(console: &Console, paths: &[PathBuf]) -> Result<Result<(Session, Vec<billc_lang::db::SourceFile>), ExitCode>, Failed> {
+fn load(
+    console: &Console,
+    paths: &[PathBuf],
+) -> Result<Result<(Session, Vec<billc_lang::db::SourceFile>), ExitCode>, Failed> {
     match period::read_contracts(paths) {
         Ok(c) => Ok(Ok((c.session, c.files))),
         Err(e) => Ok(Err(period_failed(console, &e)?)),
@@ -317,7 +320,10 @@ fn run(console: &Console, args: &RunArgs) -> Outcome {
             return fail(
                 console,
                 USAGE,
-                &format!("{}: cannot read the data directory: not a directory", args.data.display()),
+                &format!(
+                    "{}: cannot read the data directory: not a directory",
+                    args.data.display()
+                ),
             );
         }
         Err(e) => {
@@ -472,7 +478,10 @@ fn explain(console: &Console, dir: &Path, key: &str, format: Format) -> Outcome 
         return fail(
             console,
             USAGE,
-            &format!("`{}` does not exist (give a run's folder, `<out>/<YYYY-MM>`)", dir.display()),
+            &format!(
+                "`{}` does not exist (give a run's folder, `<out>/<YYYY-MM>`)",
+                dir.display()
+            ),
         );
     }
     let trace = match billc_billing::output::read_trace(dir) {
@@ -596,11 +605,7 @@ fn import_powerbill(console: &Console, paths: &[PathBuf], out: &Path) -> Outcome
         Err(e) => return fail(console, NEEDS_A_PERSON, &e),
     };
     if let Err(e) = std::fs::write(out.join("import-report.csv"), report) {
-        return fail(
-            console,
-            NEEDS_A_PERSON,
-            &format!("cannot write the import report: {e}"),
-        );
+        return fail(console, NEEDS_A_PERSON, &format!("cannot write the import report: {e}"));
     }
     let mut kinds: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for w in &warnings {

@@ -137,10 +137,7 @@ pub fn summary(report: &RunReport, tally: &Tally, measures: &Measures, dir: &Pat
     let outcome = tally.problem(dir).unwrap_or_else(|| "billed cleanly".into());
     let mut s = format!("billc run {}: {outcome}\n", out.period);
     if tally.refused {
-        s.push_str(&format!(
-            "  invoices   {:>9}  (none written: the run was refused)\n",
-            0
-        ));
+        s.push_str(&format!("  invoices   {:>9}  (none written: the run was refused)\n", 0));
     } else {
         let lines: usize = out.invoices.iter().map(|i| i.lines.len()).sum();
         let approval = out

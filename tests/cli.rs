@@ -48,9 +48,36 @@ fn usage_errors_exit_with_2() {
     let o = out.path().to_str().unwrap();
     for args in [
         vec!["run", "contracts/"],
-        vec!["run", "contracts/", "--data", "examples/data", "--period", "2025-13", "--out", o],
-        vec!["run", "no/such/contracts", "--data", "examples/data", "--period", "2025-03", "--out", o],
-        vec!["run", "contracts/", "--data", "no/such/data", "--period", "2025-03", "--out", o],
+        vec![
+            "run",
+            "contracts/",
+            "--data",
+            "examples/data",
+            "--period",
+            "2025-13",
+            "--out",
+            o,
+        ],
+        vec![
+            "run",
+            "no/such/contracts",
+            "--data",
+            "examples/data",
+            "--period",
+            "2025-03",
+            "--out",
+            o,
+        ],
+        vec![
+            "run",
+            "contracts/",
+            "--data",
+            "no/such/data",
+            "--period",
+            "2025-03",
+            "--out",
+            o,
+        ],
         vec!["check", "no/such.bill"],
         vec!["test", "no/such.bill"],
         vec!["explain", "no/such/2025-03", "0238"],
@@ -64,7 +91,16 @@ fn usage_errors_exit_with_2() {
         assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
     }
     // Nothing was written for a usage error of run: the data directory is looked at first.
-    let (_, _, stderr) = billc(&["run", "contracts/", "--data", "no/such/data", "--period", "2025-03", "--out", &format!("{o}/fresh")]);
+    let (_, _, stderr) = billc(&[
+        "run",
+        "contracts/",
+        "--data",
+        "no/such/data",
+        "--period",
+        "2025-03",
+        "--out",
+        &format!("{o}/fresh"),
+    ]);
     assert_eq!(
         stderr,
         "error: no/such/data: cannot read the data directory: No such file or directory (os error 2)\n"
@@ -98,7 +134,17 @@ fn with_closed(stream: &str, args: &[&str]) -> (i32, String) {
 fn a_closed_pipe_is_never_a_panic_and_keeps_the_status() {
     let out = tempfile::tempdir().unwrap();
     let o = out.path().to_str().unwrap();
-    let run = ["run", "contracts/", "--data", "examples/data", "--period", "2025-03", "--out", o, "--explain"];
+    let run = [
+        "run",
+        "contracts/",
+        "--data",
+        "examples/data",
+        "--period",
+        "2025-03",
+        "--out",
+        o,
+        "--explain",
+    ];
     // The run bills cleanly whether or not anyone reads its explanation, and publishes its folder.
     let (code, stderr) = with_closed("stdout", &run);
     assert_eq!((code, stderr.as_str()), (0, ""));
@@ -106,7 +152,11 @@ fn a_closed_pipe_is_never_a_panic_and_keeps_the_status() {
     let dir = out.path().join("2025-03");
     let d = dir.to_str().unwrap();
     let bad = tempfile::tempdir().unwrap();
-    fs::write(bad.path().join("bad.bill"), "contract \"0001\" { line \"x\" = $1 + 2h }\n").unwrap();
+    fs::write(
+        bad.path().join("bad.bill"),
+        "contract \"0001\" { line \"x\" = $1 + 2h }\n",
+    )
+    .unwrap();
     let bad = bad.path().to_str().unwrap();
     for (stream, args, expected) in [
         ("stdout", vec!["explain", d, "1138"], 0),
@@ -115,15 +165,45 @@ fn a_closed_pipe_is_never_a_panic_and_keeps_the_status() {
         ("stdout", vec!["test", "contracts/"], 0),
         ("stderr", vec!["check", bad], 1),
         ("stderr", vec!["explain", d, "9999-202503-01-01"], 1),
-        ("stderr", vec!["run", "contracts/", "--data", "no/such", "--period", "2025-03", "--out", o], 2),
-        ("stdout", vec!["generate", "--sites", "2", "--period", "2025-06", "--months", "2", "--out", &format!("{o}/g")], 0),
+        (
+            "stderr",
+            vec![
+                "run",
+                "contracts/",
+                "--data",
+                "no/such",
+                "--period",
+                "2025-03",
+                "--out",
+                o,
+            ],
+            2,
+        ),
+        (
+            "stdout",
+            vec![
+                "generate",
+                "--sites",
+                "2",
+                "--period",
+                "2025-06",
+                "--months",
+                "2",
+                "--out",
+                &format!("{o}/g"),
+            ],
+            0,
+        ),
     ] {
         let (code, other) = with_closed(stream, &args);
         assert_eq!(code, expected, "{args:?} with {stream} closed: {other}");
         assert!(!other.contains("panicked"), "{args:?}: {other}");
     }
     // A run whose stderr is closed still fails for its bad contract, quietly.
-    let (code, stdout) = with_closed("stderr", &["run", bad, "--data", "examples/data", "--period", "2025-03", "--out", o]);
+    let (code, stdout) = with_closed(
+        "stderr",
+        &["run", bad, "--data", "examples/data", "--period", "2025-03", "--out", o],
+    );
     assert_eq!((code, stdout.as_str()), (1, ""));
 }
 
@@ -133,7 +213,11 @@ fn another_write_error_is_one_line_and_status_1() {
         return;
     }
     let full = fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
-    let out = Command::new(BILLC).args(["check", "contracts/"]).stdout(full).output().unwrap();
+    let out = Command::new(BILLC)
+        .args(["check", "contracts/"])
+        .stdout(full)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
@@ -172,7 +256,16 @@ fn month(revenue: &str, extra_contract: Option<&str>) -> (tempfile::TempDir, tem
 fn run_june(contracts: &Path, data: &Path, extra: &[&str]) -> (i32, String, String) {
     let out = tempfile::tempdir().unwrap();
     let o = out.path().to_str().unwrap();
-    let mut args = vec!["run", contracts.to_str().unwrap(), "--data", data.to_str().unwrap(), "--period", "2025-06", "--out", o];
+    let mut args = vec![
+        "run",
+        contracts.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--period",
+        "2025-06",
+        "--out",
+        o,
+    ];
     args.extend_from_slice(extra);
     let (code, stdout, stderr) = billc(&args);
     let stdout: String = stdout

@@ -29,7 +29,10 @@ fn files(dir: &Path) -> Files {
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
-            (e.file_name().to_string_lossy().into_owned(), fs::read(e.path()).unwrap())
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
         })
         .collect()
 }
@@ -104,7 +107,11 @@ fn no_leftovers(out: &Path) {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    let mut expected = vec![".billc.lock".to_string(), PERIOD.to_string(), link.to_string_lossy().into_owned()];
+    let mut expected = vec![
+        ".billc.lock".to_string(),
+        PERIOD.to_string(),
+        link.to_string_lossy().into_owned(),
+    ];
     expected.sort();
     assert_eq!(names, expected);
 }
@@ -147,7 +154,10 @@ fn a_killed_run_leaves_the_whole_old_run_or_the_whole_new_one() {
     }
     // The kills without delay (three) cannot miss a running process: the test means something
     // however fast or slow the machine is.
-    assert!(killed_running >= 3, "only {killed_running} of {iterations} kills met a running run");
+    assert!(
+        killed_running >= 3,
+        "only {killed_running} of {iterations} kills met a running run"
+    );
     // The lock went with the killed processes; the next run cleans what they left.
     let last = run(&new_data, &out);
     assert_eq!(last.status.code(), Some(0), "{}", String::from_utf8_lossy(&last.stderr));
@@ -190,7 +200,10 @@ fn two_runs_at_once_one_waits_out_the_lock_or_runs_after() {
         }
         assert!(!succeeded.is_empty(), "race {i}: neither run succeeded");
         let found = whole_run(&out, &refs, &format!("race {i}"));
-        assert!(succeeded.contains(&found), "race {i}: {found} holds the folder but did not succeed");
+        assert!(
+            succeeded.contains(&found),
+            "race {i}: {found} holds the folder but did not succeed"
+        );
     }
     // Whether the runs overlapped is up to the scheduler: both cases are accepted above.
     no_leftovers(&out);

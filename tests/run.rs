@@ -325,7 +325,10 @@ fn a_contract_whose_data_is_missing_goes_to_exceptions() {
     let out = tempfile::tempdir().unwrap();
     let (code, stdout, stderr) = run_june(contracts.path(), data.path(), out.path(), &[]);
     assert_eq!(code, 1, "{stdout}{stderr}");
-    assert!(stderr.contains("error: not billed cleanly: 1 contract failed (see "), "{stderr}");
+    assert!(
+        stderr.contains("error: not billed cleanly: 1 contract failed (see "),
+        "{stderr}"
+    );
     let dir = out.path().join("2025-06");
     let json = invoices(&dir);
     assert_eq!(json["invoices"].as_array().unwrap().len(), 1);
