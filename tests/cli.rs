@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 const BILLC: &str = env!("CARGO_BIN_EXE_billc");
 
 /// Runs the binary; returns (exit code, stdout, stderr).
+#[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
 fn billc(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(BILLC).args(args).output().unwrap();
     (
@@ -46,38 +47,14 @@ fn every_help_documents_the_exit_statuses() {
 fn usage_errors_exit_with_2() {
     let out = tempfile::tempdir().unwrap();
     let o = out.path().to_str().unwrap();
+    let run = |contracts: &'static str, data: &'static str, period: &'static str| {
+        vec!["run", contracts, "--data", data, "--period", period, "--out", o]
+    };
     for args in [
         vec!["run", "contracts/"],
-        vec![
-            "run",
-            "contracts/",
-            "--data",
-            "examples/data",
-            "--period",
-            "2025-13",
-            "--out",
-            o,
-        ],
-        vec![
-            "run",
-            "no/such/contracts",
-            "--data",
-            "examples/data",
-            "--period",
-            "2025-03",
-            "--out",
-            o,
-        ],
-        vec![
-            "run",
-            "contracts/",
-            "--data",
-            "no/such/data",
-            "--period",
-            "2025-03",
-            "--out",
-            o,
-        ],
+        run("contracts/", "examples/data", "2025-13"),
+        run("no/such/contracts", "examples/data", "2025-03"),
+        run("contracts/", "no/such/data", "2025-03"),
         vec!["check", "no/such.bill"],
         vec!["test", "no/such.bill"],
         vec!["explain", "no/such/2025-03", "0238"],
@@ -113,6 +90,7 @@ fn usage_errors_exit_with_2() {
 /// Runs the binary with the read end of stdout (or stderr) closed before it writes anything, so
 /// every write it makes there meets a closed pipe (no timing involved). Returns (code, the other
 /// stream).
+#[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
 fn with_closed(stream: &str, args: &[&str]) -> (i32, String) {
     let mut cmd = Command::new(BILLC);
     cmd.args(args).stdin(Stdio::null());
@@ -230,6 +208,7 @@ fn another_write_error_is_one_line_and_status_1() {
 const REVENUE_HEADER: &str = "site,date,revenue_code,category,collection_type,deposit_flag,external_revenue,net_external_revenue,billable_net_validation,tax_rate,vehicle_count";
 
 /// Two revenue-share contracts (0238, 0239) and a June data directory with `revenue` rows.
+#[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
 fn month(revenue: &str, extra_contract: Option<&str>) -> (tempfile::TempDir, tempfile::TempDir) {
     let contracts = tempfile::tempdir().unwrap();
     for site in ["0238", "0239"] {
@@ -253,6 +232,7 @@ fn month(revenue: &str, extra_contract: Option<&str>) -> (tempfile::TempDir, tem
 }
 
 /// Runs June; returns (code, stdout without the timing lines, stderr), the output folder as `<out>`.
+#[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
 fn run_june(contracts: &Path, data: &Path, extra: &[&str]) -> (i32, String, String) {
     let out = tempfile::tempdir().unwrap();
     let o = out.path().to_str().unwrap();

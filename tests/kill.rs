@@ -24,6 +24,7 @@ const PERIOD: &str = "2025-03";
 /// The files of a period folder: name → bytes.
 type Files = BTreeMap<String, Vec<u8>>;
 
+#[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
 fn files(dir: &Path) -> Files {
     fs::read_dir(dir)
         .unwrap()
@@ -37,6 +38,7 @@ fn files(dir: &Path) -> Files {
         .collect()
 }
 
+#[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
 fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for e in fs::read_dir(from).unwrap() {
@@ -51,6 +53,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// The bundled example data with one March revenue amount changed: other invoices.
+#[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
 fn old_data(root: &Path) -> PathBuf {
     let dir = root.join("old-data");
     copy_dir(Path::new("examples/data"), &dir);
@@ -62,6 +65,7 @@ fn old_data(root: &Path) -> PathBuf {
     dir
 }
 
+#[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
 fn start(data: &Path, out: &Path) -> Child {
     Command::new(BILLC)
         .args(["run", "contracts/", "--data"])
@@ -74,6 +78,7 @@ fn start(data: &Path, out: &Path) -> Child {
         .unwrap()
 }
 
+#[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
 fn run(data: &Path, out: &Path) -> Output {
     start(data, out).wait_with_output().unwrap()
 }
@@ -88,6 +93,7 @@ fn reference(data: &Path, out: &Path) -> (Files, Duration) {
 }
 
 /// Which reference the period folder is, by name (a test failure if it is neither).
+#[expect(clippy::panic, reason = "test helper: the failure names both runs")]
 fn whole_run<'a>(out: &Path, refs: &[(&'a str, &Files)], context: &str) -> &'a str {
     let found = files(&out.join(PERIOD));
     for (name, r) in refs {
@@ -100,6 +106,7 @@ fn whole_run<'a>(out: &Path, refs: &[(&'a str, &Files)], context: &str) -> &'a s
 }
 
 /// After the last run: the lock file, the period's link and the one run folder it points at.
+#[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
 fn no_leftovers(out: &Path) {
     let link = fs::read_link(out.join(PERIOD)).unwrap();
     let mut names: Vec<String> = fs::read_dir(out)
@@ -116,12 +123,18 @@ fn no_leftovers(out: &Path) {
     assert_eq!(names, expected);
 }
 
-#[test]
-fn a_killed_run_leaves_the_whole_old_run_or_the_whole_new_one() {
+/// A scratch folder, the two inputs (new, old) and the old run's files.
+#[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
+fn inputs() -> (tempfile::TempDir, PathBuf, PathBuf, Files) {
     let root = tempfile::tempdir().unwrap();
-    let new_data = PathBuf::from("examples/data");
     let old_data = old_data(root.path());
     let (old, _) = reference(&old_data, &root.path().join("ref-old"));
+    (root, PathBuf::from("examples/data"), old_data, old)
+}
+
+#[test]
+fn a_killed_run_leaves_the_whole_old_run_or_the_whole_new_one() {
+    let (root, new_data, old_data, old) = inputs();
     // The duration of a run, measured here (the longest of three): the kills are spread over it.
     let mut duration = Duration::ZERO;
     let mut new = Files::new();
@@ -167,10 +180,7 @@ fn a_killed_run_leaves_the_whole_old_run_or_the_whole_new_one() {
 
 #[test]
 fn two_runs_at_once_one_waits_out_the_lock_or_runs_after() {
-    let root = tempfile::tempdir().unwrap();
-    let new_data = PathBuf::from("examples/data");
-    let old_data = old_data(root.path());
-    let (old, _) = reference(&old_data, &root.path().join("ref-old"));
+    let (root, new_data, old_data, old) = inputs();
     let (new, _) = reference(&new_data, &root.path().join("ref-new"));
     let refs = [("old", &old), ("new", &new)];
     let out = root.path().join("out");
