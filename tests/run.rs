@@ -68,7 +68,9 @@ fn readme_command_bills_the_example_data() {
             "--out",
             o,
         ]);
-        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        // January has no forecast for six reviewed sites (missing_data): billed, but not cleanly.
+        let expected = if period == "2025-01" { 1 } else { 0 };
+        assert_eq!(code, expected, "{stdout}\n{stderr}");
         let dir = out.path().join(period);
         let json = invoices(&dir);
         let inv = json["invoices"]
