@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 
 const BILLC: &str = env!("CARGO_BIN_EXE_billc");
 
+#[expect(clippy::unwrap_used, reason = "test helper")]
 fn billc(args: &[&str]) -> Output {
     Command::new(BILLC)
         .args(args)
@@ -30,6 +31,7 @@ contract \"9999\" {\n\
     line \"Bad\" gl 4000 = $10 + 2h\n\
 }\n";
 
+#[expect(clippy::unwrap_used, reason = "test helper")]
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
