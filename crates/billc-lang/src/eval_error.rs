@@ -9,8 +9,10 @@
 //! This module sits below the builtins and the evaluator so that both can return these errors; it
 //! may not evaluate anything.
 
+use crate::schema::TableName;
 use crate::span::Span;
 use crate::syntax::ast::BinOp;
+use crate::time::YearMonth;
 use crate::value::Value;
 use crate::value::money::ArithError;
 use rust_decimal::Decimal;
@@ -24,10 +26,10 @@ pub enum EvalErrorKind {
     DivisionByZero,
     /// A compile-time value that needs data or a let (says what it uses):
     /// `const C = sum(revenue.net_external_revenue)`.
-    NotConstant(String),
+    NotConstant(Uses),
     /// Data the rule needs is absent (a site's start date, an index level…): `site_start()` for a
     /// site that sites.csv does not list.
-    MissingData(String),
+    MissingData(Missing),
     /// A line that reads itself: `line total: "Total" tags [fee] = lines(fee)`.
     Cycle { name: String },
     /// `min`, `max` or `by_year` of an empty list: `by_year(2025-01-01, [])`, or `min(rates)` in a
@@ -98,6 +100,95 @@ pub enum InternalError {
     LinesUnresolved,
 }
 
+/// What a compile-time value uses that is not known before data is read, in
+/// [`EvalErrorKind::NotConstant`]. Its [`Display`](std::fmt::Display) is the phrase after "it uses".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Uses {
+    /// A let or line that does not resolve to a named one: `const C = total` inside a body.
+    LetOrLine,
+    /// A named let: `const C = fee` where `let fee = $10`.
+    Let { name: String },
+    /// A column of a row outside a query: `const C = revenue.tax_rate` in a filter position.
+    Column { column: String },
+    /// A whole table: `const C = sum(revenue)`.
+    Table { table: TableName },
+    /// A table's column: `const C = revenue.net_external_revenue`.
+    TableColumn { table: TableName, column: String },
+    /// `const C = revenue where tax_rate > 0`.
+    FilteredTable,
+    /// A query over something that is not a table of the data.
+    AnyTable,
+    /// `lines(fee)` in a constant.
+    InvoiceLines,
+    /// `adhoc(…)` in a constant.
+    AdhocLines,
+    /// A builtin that reads the service month (`days_in_month()`), named in snake case.
+    ServiceMonth { builtin: String },
+}
+
+impl std::fmt::Display for Uses {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Uses::LetOrLine => f.write_str("a let or line"),
+            Uses::Let { name } => write!(f, "`{name}`"),
+            Uses::Column { column } => write!(f, "the column `{column}`"),
+            Uses::Table { table } => write!(f, "the table `{}`", table.name()),
+            Uses::TableColumn { table, column } => write!(f, "`{}.{column}`", table.name()),
+            Uses::FilteredTable => f.write_str("a filtered table"),
+            Uses::AnyTable => f.write_str("a table"),
+            Uses::InvoiceLines => f.write_str("invoice lines"),
+            Uses::AdhocLines => f.write_str("ad-hoc lines"),
+            Uses::ServiceMonth { builtin } => write!(f, "the service month (`{builtin}`)"),
+        }
+    }
+}
+
+/// Data a rule needs that the run does not have, in [`EvalErrorKind::MissingData`]. Its
+/// [`Display`](std::fmt::Display) is the phrase after "missing data:".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Missing {
+    /// A table's month for a site outside the data loaded (the demand missed it, or `--history`
+    /// is too short): `prior(x, anniversary)` reaching before the months read.
+    NotLoaded {
+        table: TableName,
+        month: YearMonth,
+        site: String,
+    },
+    /// `first(revenue.tax_rate where …)` with no matching row and no `default:`.
+    NoFirstRow { table: TableName },
+    /// `site_start()` for a site that sites.csv does not list (`for_anniversary`: when an
+    /// `anniversary` window needs it).
+    SiteStart { site: String, for_anniversary: bool },
+    /// `index_level("CPI")` or `index_change("CPI")` for a month indexes.csv lacks.
+    Index { name: String, month: YearMonth },
+    /// `escalate(…)` without `since:` in a contract without `effective`.
+    EscalationStart,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Missing::NotLoaded { table, month, site } => write!(
+                f,
+                "{} of {month} for site {site}, which is not in the data loaded for this run",
+                table.name()
+            ),
+            Missing::NoFirstRow { table } => {
+                write!(f, "no row of `{}` matches, and `first` has no default", table.name())
+            }
+            Missing::SiteStart { site, for_anniversary } => {
+                write!(f, "the start date of site `{site}` (sites.csv)")?;
+                if *for_anniversary {
+                    f.write_str(", for an anniversary window")?;
+                }
+                Ok(())
+            }
+            Missing::Index { name, month } => write!(f, "index `{name}` has no value for {month} (indexes.csv)"),
+            Missing::EscalationStart => f.write_str("`escalate` needs `since:` or the contract's `effective` date"),
+        }
+    }
+}
+
 /// What a value should have been, in [`InternalError::NotA`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expected {
@@ -117,7 +208,7 @@ impl EvalErrorKind {
         match self {
             EvalErrorKind::Overflow => "the amount is too large (decimal overflow)".into(),
             EvalErrorKind::DivisionByZero => "division by zero".into(),
-            EvalErrorKind::NotConstant(what) => format!("it depends on {what}"),
+            EvalErrorKind::NotConstant(uses) => format!("it depends on {uses}"),
             EvalErrorKind::MissingData(what) => format!("missing data: {what}"),
             EvalErrorKind::Cycle { name } => format!("`{name}` depends on itself"),
             EvalErrorKind::EmptyList { builtin } => format!("`{builtin}` of an empty list"),
@@ -255,6 +346,48 @@ mod tests {
                 places: Decimal::from(21),
             },
             "cannot round to `21` places",
+            false,
+        );
+    }
+
+    #[test]
+    fn not_constant_and_missing_data() {
+        check(
+            EvalErrorKind::NotConstant(Uses::TableColumn {
+                table: TableName::Revenue,
+                column: "net_external_revenue".into(),
+            }),
+            "it depends on `revenue.net_external_revenue`",
+            false,
+        );
+        check(
+            EvalErrorKind::NotConstant(Uses::ServiceMonth {
+                builtin: "days_in_month".into(),
+            }),
+            "it depends on the service month (`days_in_month`)",
+            false,
+        );
+        check(
+            EvalErrorKind::MissingData(Missing::SiteStart {
+                site: "0238".into(),
+                for_anniversary: true,
+            }),
+            "missing data: the start date of site `0238` (sites.csv), for an anniversary window",
+            false,
+        );
+        check(
+            EvalErrorKind::MissingData(Missing::Index {
+                name: "CPI".into(),
+                month: YearMonth { year: 2025, month: 3 },
+            }),
+            "missing data: index `CPI` has no value for 2025-03 (indexes.csv)",
+            false,
+        );
+        check(
+            EvalErrorKind::MissingData(Missing::NoFirstRow {
+                table: TableName::Revenue,
+            }),
+            "missing data: no row of `revenue` matches, and `first` has no default",
             false,
         );
     }

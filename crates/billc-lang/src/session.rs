@@ -61,6 +61,7 @@ impl Session {
     /// Adds a source file. A file with the same path as a standard-library module replaces it
     /// (so that `billc check stdlib/` checks the files on disk).
     pub fn add_file(&mut self, path: &str, text: &str) -> SourceFile {
+        let text = &*normalize_text(text);
         if let Some(existing) = self
             .files
             .iter()
@@ -110,7 +111,7 @@ impl Session {
     /// Replaces a file's text (a new salsa revision). The file becomes LOW durability: it is being
     /// edited, and its next edits invalidate only what depends on it.
     pub fn set_text(&mut self, file: SourceFile, text: &str) {
-        let text: Arc<str> = Arc::from(text);
+        let text: Arc<str> = Arc::from(&*normalize_text(text));
         file.set_text(&mut self.db)
             .with_durability(Durability::LOW)
             .to(text.clone());
@@ -227,6 +228,18 @@ impl Session {
         }
         out
     }
+}
+
+/// The text as every later stage sees it: a leading UTF-8 byte order mark dropped, and CRLF and
+/// lone CR line endings made LF. Normalised once, where text enters the session, so that both
+/// parsers, every span and the text shown in diagnostics index the same string (a CR-only file
+/// would otherwise be one line, its first `//` comment swallowing the rest).
+pub fn normalize_text(text: &str) -> std::borrow::Cow<'_, str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if !text.contains('\r') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
 }
 
 fn is_stdlib(path: &str) -> bool {

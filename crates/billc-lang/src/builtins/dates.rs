@@ -189,9 +189,10 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
                 .and_then(|d| d.site_start(&site))
                 .map(Value::Date)
                 .ok_or_else(|| {
-                    c.fail(EvalErrorKind::MissingData(format!(
-                        "the start date of site `{site}` (sites.csv)"
-                    )))
+                    c.fail(EvalErrorKind::MissingData(crate::eval_error::Missing::SiteStart {
+                        site: site.to_string(),
+                        for_anniversary: false,
+                    }))
                 })
         }
         Builtin::Year | Builtin::MonthNumber => match c.req(0)? {

@@ -115,9 +115,10 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
                 .and_then(|d| d.index(&name, month))
                 .map(Value::Number)
                 .ok_or_else(|| {
-                    c.fail(EvalErrorKind::MissingData(format!(
-                        "index `{name}` has no value for {month} (indexes.csv)"
-                    )))
+                    c.fail(EvalErrorKind::MissingData(crate::eval_error::Missing::Index {
+                        name: name.clone(),
+                        month,
+                    }))
                 })
         }
     }
@@ -144,11 +145,9 @@ fn steps(c: &mut dyn Call<'_>) -> R<Steps> {
     })?;
     let since = match c.arg(4)? {
         Some(Value::Date(d)) => d,
-        _ => c.effective().ok_or_else(|| {
-            c.fail(EvalErrorKind::MissingData(
-                "`escalate` needs `since:` or the contract's `effective` date".into(),
-            ))
-        })?,
+        _ => c
+            .effective()
+            .ok_or_else(|| c.fail(EvalErrorKind::MissingData(crate::eval_error::Missing::EscalationStart)))?,
     };
     let cap = match c.arg(5)? {
         Some(Value::Percent(p)) => Some(p),
@@ -248,9 +247,10 @@ fn index_change(c: &mut dyn Call<'_>) -> R<Value> {
     let data = c.data();
     let level = |m: YearMonth| {
         data.and_then(|d| d.index(&name, m)).ok_or_else(|| {
-            c.fail(EvalErrorKind::MissingData(format!(
-                "index `{name}` has no value for {m} (indexes.csv)"
-            )))
+            c.fail(EvalErrorKind::MissingData(crate::eval_error::Missing::Index {
+                name: name.clone(),
+                month: m,
+            }))
         })
     };
     let (a, z) = (level(start)?, level(end)?);

@@ -53,7 +53,7 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
         _ => None,
     };
     let Some(data) = c.data() else {
-        return Err(c.fail(EvalErrorKind::NotConstant("ad-hoc lines".into())));
+        return Err(c.fail(EvalErrorKind::NotConstant(crate::eval_error::Uses::AdhocLines)));
     };
     let mut total = Decimal::ZERO;
     for item in data.adhoc(&c.site(), c.month()) {

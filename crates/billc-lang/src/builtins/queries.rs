@@ -213,10 +213,11 @@ fn first_row(c: &mut dyn Call<'_>, table: TableName, col: Option<&str>, rows: &[
         Some(r) => row_value(table, *r, col).ok_or_else(|| c.fail(EvalErrorKind::BadFirstValue { column: col.into() })),
         None => match c.arg(1)? {
             Some(d) => Ok(d),
-            None => Err(c.fail(EvalErrorKind::MissingData(format!(
-                "no row of `{}` matches, and `first` has no default",
-                table.name()
-            )))),
+            None => Err(
+                c.fail(EvalErrorKind::MissingData(crate::eval_error::Missing::NoFirstRow {
+                    table,
+                })),
+            ),
         },
     }
 }

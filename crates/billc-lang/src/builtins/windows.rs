@@ -167,9 +167,10 @@ pub fn window_months(c: &dyn Call<'_>, window: &str) -> R<Vec<YearMonth>> {
         "anniversary" => {
             let site = c.site();
             let started = c.data().and_then(|d| d.site_start(&site)).ok_or_else(|| {
-                c.fail(EvalErrorKind::MissingData(format!(
-                    "the start date of site `{site}` (sites.csv), for an anniversary window"
-                )))
+                c.fail(EvalErrorKind::MissingData(crate::eval_error::Missing::SiteStart {
+                    site: site.to_string(),
+                    for_anniversary: true,
+                }))
             })?;
             let m = YearMonth::of(started).month;
             let year = if month.month >= m { month.year } else { month.year - 1 };

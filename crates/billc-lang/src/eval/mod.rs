@@ -16,7 +16,7 @@ pub use crate::input::{AdhocItem, DataView, RowView};
 
 use crate::builtins::queries::row_value;
 use crate::builtins::{self, At, Call, Selection, compare};
-use crate::eval_error::{R, arith, kind_of};
+use crate::eval_error::{Missing, R, Uses, arith, kind_of};
 use crate::hir::{Builtin, Expr, ExprKind, TextPart};
 use crate::plan::{Binding, Env, EnvId, Plan, Slot, SlotId};
 use crate::schema::TableName;
@@ -340,7 +340,7 @@ impl<'p> Machine<'p> {
     /// evaluation a let is not constant).
     fn body_ref(&mut self, scope: &Scope<'p>, i: u32, cx: &Cx<'p>, span: Span) -> R<Value> {
         let Some(env) = scope.env else {
-            return Err(EvalError::new(EvalErrorKind::NotConstant("a let or line".into()), span));
+            return Err(EvalError::new(EvalErrorKind::NotConstant(Uses::LetOrLine), span));
         };
         let resolved = if let Some(plan) = self.plan {
             plan.resolve_ref(env, i)
@@ -350,13 +350,12 @@ impl<'p> Machine<'p> {
         match (resolved, self.plan) {
             (Some(slot), Some(_)) => self.slot(slot, cx, span),
             (Some(slot), None) => {
-                let name = self
-                    .slots
-                    .get(slot as usize)
-                    .map_or("a let".to_string(), |s| format!("`{}`", s.name));
+                let name = self.slots.get(slot as usize).map_or(Uses::LetOrLine, |s| Uses::Let {
+                    name: s.name.to_string(),
+                });
                 Err(EvalError::new(EvalErrorKind::NotConstant(name), span))
             }
-            (None, _) => Err(EvalError::new(EvalErrorKind::NotConstant("a let or line".into()), span)),
+            (None, _) => Err(EvalError::new(EvalErrorKind::NotConstant(Uses::LetOrLine), span)),
         }
     }
 
@@ -368,7 +367,7 @@ impl<'p> Machine<'p> {
             ExprKind::RowField(table, col) => {
                 let Some((t, row)) = cx.row.filter(|(t, _)| t == table) else {
                     return Err(EvalError::new(
-                        EvalErrorKind::NotConstant(format!("the column `{col}`")),
+                        EvalErrorKind::NotConstant(Uses::Column { column: col.clone() }),
                         span,
                     ));
                 };
@@ -377,17 +376,17 @@ impl<'p> Machine<'p> {
                     .ok_or_else(|| EvalError::new(EvalErrorKind::BadColumnValue { column: col.clone() }, span))
             }
             ExprKind::Table(t) => Err(EvalError::new(
-                EvalErrorKind::NotConstant(format!("the table `{}`", t.name())),
+                EvalErrorKind::NotConstant(Uses::Table { table: *t }),
                 span,
             )),
             ExprKind::Column(t, c) => Err(EvalError::new(
-                EvalErrorKind::NotConstant(format!("`{}.{c}`", t.name())),
+                EvalErrorKind::NotConstant(Uses::TableColumn {
+                    table: *t,
+                    column: c.clone(),
+                }),
                 span,
             )),
-            ExprKind::Where(..) => Err(EvalError::new(
-                EvalErrorKind::NotConstant("a filtered table".into()),
-                span,
-            )),
+            ExprKind::Where(..) => Err(EvalError::new(EvalErrorKind::NotConstant(Uses::FilteredTable), span)),
             _ => Err(EvalError::new(InternalError::NotA(Expected::DataNode), span)),
         }
     }
@@ -461,7 +460,7 @@ impl<'p> Machine<'p> {
             None => None,
         };
         let Some(plan) = self.plan else {
-            return Err(EvalError::new(EvalErrorKind::NotConstant("invoice lines".into()), span));
+            return Err(EvalError::new(EvalErrorKind::NotConstant(Uses::InvoiceLines), span));
         };
         let slots: Vec<SlotId> = plan.tagged(tag, group).map(|l| l.slot).collect();
         let mut total = Decimal::ZERO;
@@ -504,18 +503,17 @@ impl<'p> Machine<'p> {
                 };
                 let Some(data) = self.data else {
                     return Err(EvalError::new(
-                        EvalErrorKind::NotConstant(format!("the table `{}`", t.name())),
+                        EvalErrorKind::NotConstant(Uses::Table { table: *t }),
                         e.span,
                     ));
                 };
                 if !data.covers(*t, &cx.site, cx.month) {
                     return Err(EvalError::new(
-                        EvalErrorKind::MissingData(format!(
-                            "{} of {} for site {}, which is not in the data loaded for this run",
-                            t.name(),
-                            cx.month,
-                            cx.site
-                        )),
+                        EvalErrorKind::MissingData(Missing::NotLoaded {
+                            table: *t,
+                            month: cx.month,
+                            site: cx.site.to_string(),
+                        }),
                         e.span,
                     ));
                 }
@@ -550,7 +548,7 @@ impl<'p> Machine<'p> {
                         let s = self.env_scope(slot.env);
                         self.select(&slot.expr, &s, cx)
                     }
-                    None => Err(EvalError::new(EvalErrorKind::NotConstant("a table".into()), e.span)),
+                    None => Err(EvalError::new(EvalErrorKind::NotConstant(Uses::AnyTable), e.span)),
                 }
             }
             ExprKind::Local(i) => match scope.locals.get(*i as usize).cloned() {
@@ -581,7 +579,9 @@ impl<'p> Machine<'p> {
     ) -> R<Value> {
         if !self.month_known && builtins::month_dependent(b, args) {
             return Err(EvalError::new(
-                EvalErrorKind::NotConstant(format!("the service month (`{}`)", snake(&format!("{b:?}")))),
+                EvalErrorKind::NotConstant(Uses::ServiceMonth {
+                    builtin: snake(&format!("{b:?}")),
+                }),
                 span,
             ));
         }

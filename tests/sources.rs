@@ -1,0 +1,159 @@
+//! Sources on disk, end to end through the `billc` binary: any line ending and a byte order mark
+//! read alike, `.bill` in any case, a folder without contracts is a usage error, and the outputs
+//! of `billc run` do not depend on how the contracts and data paths are spelled.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BILLC: &str = env!("CARGO_BIN_EXE_billc");
+
+#[expect(clippy::unwrap_used, reason = "test helper")]
+fn billc(args: &[&str]) -> Output {
+    Command::new(BILLC)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A contract whose second line is a comment and whose error (`$10 + 2h`) is on line 8, column 29.
+const CONTRACT: &str = "// a comment that must end at its line\n\
+// another\n\
+contract \"9999\" {\n\
+    customer \"X\"\n\
+    billing arrears\n\
+    terms \"Due in 30 Days\"\n\
+    line \"Fee\" gl 4000 = $10\n\
+    line \"Bad\" gl 4000 = $10 + 2h\n\
+}\n";
+
+#[expect(clippy::unwrap_used, reason = "test helper")]
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+/// The same file with LF, CRLF, CR and a BOM: the same one error, at line 8.
+#[test]
+fn line_endings_and_bom_read_alike() {
+    let spellings = [
+        ("lf", CONTRACT.to_string()),
+        ("crlf", CONTRACT.replace('\n', "\r\n")),
+        ("cr", CONTRACT.replace('\n', "\r")),
+        ("bom", format!("\u{feff}{}", CONTRACT.replace('\n', "\r\n"))),
+    ];
+    let mut rendered = Vec::new();
+    for (name, source) in &spellings {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "c.bill", source);
+        let out = billc(&["check", dir.path().to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", text(&out.stderr));
+        let stderr = text(&out.stderr).replace(dir.path().to_str().unwrap(), "<dir>");
+        assert!(stderr.contains("<dir>/c.bill:8:"), "{name}: {stderr}");
+        assert!(stderr.ends_with("1 error in 1 file\n"), "{name}: {stderr}");
+        rendered.push(stderr);
+    }
+    for r in &rendered[1..] {
+        assert_eq!(r, &rendered[0]);
+    }
+    // Without the error, every spelling holds its one contract.
+    for (name, source) in &spellings {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "c.bill", &source.replace(" + 2h", ""));
+        let out = billc(&["check", dir.path().to_str().unwrap()]);
+        assert_eq!(text(&out.stdout), "checked 1 file, 1 contract: no errors\n", "{name}");
+        assert_eq!(out.status.code(), Some(0));
+    }
+}
+
+/// `x.BILL` and `x.Bill` are contracts too.
+#[test]
+fn extension_in_any_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = CONTRACT.replace(" + 2h", "");
+    write(dir.path(), "a.BILL", &ok);
+    write(dir.path(), "b.Bill", &ok.replace("9999", "9998"));
+    write(dir.path(), "c.txt", "not a contract");
+    let out = billc(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(text(&out.stdout), "checked 2 files, 2 contracts: no errors\n");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// A folder without a `.bill` file is a usage error for `check`, `test` and `run`.
+#[test]
+fn folder_without_contracts_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "notes.txt", "no contracts here");
+    let d = dir.path().to_str().unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    let o = out_dir.path().to_str().unwrap();
+    for args in [
+        vec!["check", d],
+        vec!["test", d],
+        vec!["run", d, "--data", "examples/data", "--period", "2025-03", "--out", o],
+    ] {
+        let out = billc(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(text(&out.stderr), format!("error: no .bill files in {d}\n"), "{args:?}");
+        assert_eq!(text(&out.stdout), "", "{args:?}");
+    }
+}
+
+/// Every file of the period folder is byte-identical whatever the spelling of the paths.
+#[test]
+fn outputs_do_not_depend_on_path_spelling() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let spellings = [
+        ("contracts".to_string(), "examples/data".to_string()),
+        ("./contracts/".to_string(), "./examples/data/".to_string()),
+        (
+            "contracts/../contracts".to_string(),
+            "examples/../examples/data".to_string(),
+        ),
+        (format!("{root}/contracts"), format!("{root}/examples/data")),
+    ];
+    let mut runs: Vec<Vec<(String, Vec<u8>)>> = Vec::new();
+    for (contracts, data) in &spellings {
+        let out = tempfile::tempdir().unwrap();
+        let o = out.path().to_str().unwrap();
+        let res = billc(&["run", contracts, "--data", data, "--period", "2025-03", "--out", o]);
+        assert_eq!(res.status.code(), Some(0), "{contracts}: {}", text(&res.stderr));
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out.path().join("2025-03"))
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        runs.push(files);
+    }
+    let names: Vec<&str> = runs[0].iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "exceptions.csv",
+            "inputs.csv",
+            "invoices.csv",
+            "invoices.json",
+            "trace.json",
+            "unmatched.csv"
+        ]
+    );
+    let invoices = text(&runs[0][3].1);
+    assert!(
+        invoices.contains("\"contract\": \"contracts/"),
+        "paths relative to the current directory"
+    );
+    for (run, (contracts, _)) in runs.iter().zip(&spellings).skip(1) {
+        for ((name, a), (_, b)) in runs[0].iter().zip(run) {
+            assert!(a == b, "{name} differs for `{contracts}`");
+        }
+    }
+}
