@@ -23,7 +23,6 @@ use billc_data::{BadRow, DataSet, FileAccount};
 use billc_lang::eval::{self, RunLine};
 use billc_lang::plan::Plan;
 use billc_lang::time::YearMonth;
-use billc_lang::value::format::format_cents;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
@@ -387,54 +386,4 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
         });
     }
     out
-}
-
-/// The one-screen summary printed after a run. Seconds, rates and megabytes are shown to people
-/// with one decimal: they are measurements, not money, so `f64` is right here.
-pub fn summary(report: &RunReport, seconds: f64, rows: u64, bytes: u64) -> String {
-    let out = &report.output;
-    let mut s = String::new();
-    let lines: usize = out.invoices.iter().map(|i| i.lines.len()).sum();
-    let approval = out
-        .invoices
-        .iter()
-        .filter(|i| i.status == Status::NeedsApproval)
-        .count();
-    let total = report.total_billed().map_or_else(|| "overflow".into(), format_cents);
-    s.push_str(&format!("billc run {}\n", out.period));
-    s.push_str(&format!(
-        "  invoices   {:>9}  ({} lines, {} need approval)\n",
-        out.invoices.len(),
-        lines,
-        approval
-    ));
-    s.push_str(&format!("  billed     {total:>9}\n"));
-    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
-    for e in &out.exceptions {
-        *kinds.entry(e.kind.as_str()).or_default() += 1;
-    }
-    let kinds_text = kinds
-        .iter()
-        .map(|(k, n)| format!("{k} {n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    s.push_str(&format!(
-        "  exceptions {:>9}{}\n",
-        out.exceptions.len(),
-        if kinds_text.is_empty() {
-            String::new()
-        } else {
-            format!("  ({kinds_text})")
-        }
-    ));
-    s.push_str(&format!("  contracts failed {:>3}\n", report.failed_contracts));
-    // Rows per second and megabytes: measurements for people, not money.
-    let rate = if seconds > 0.0 { rows as f64 / seconds } else { 0.0 };
-    s.push_str(&format!(
-        "  input      {rows:>9} rows, {:.1} MB, {} bad\n",
-        bytes as f64 / 1e6,
-        report.bad_rows
-    ));
-    s.push_str(&format!("  time       {seconds:>8.2}s  ({:.1} M rows/s)\n", rate / 1e6));
-    s
 }
