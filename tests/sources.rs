@@ -157,3 +157,38 @@ fn outputs_do_not_depend_on_path_spelling() {
         }
     }
 }
+
+/// Two contracts for one site, in two files or twice in one: a `check` error at the second naming
+/// the first, and `run` refuses (no period folder) instead of billing one of them.
+#[test]
+fn two_contracts_for_one_site_are_an_error() {
+    let ok = CONTRACT.replace(" + 2h", "");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.bill", &ok);
+    write(dir.path(), "b.bill", &format!("\n{ok}"));
+    let d = dir.path().to_str().unwrap();
+    let out = billc(&["check", d]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).replace(d, "<dir>"),
+        "error[E0103]: site 9999 has two contracts\n  ┌─ <dir>/b.bill:4:10\n  │\n4 │ contract \"9999\" {\n  │          ^^^^^^ a second contract for this site\n  │\n  ┌─ <dir>/a.bill:3:10\n  │\n3 │ contract \"9999\" {\n  │          ------ the first contract for this site\n\n1 error in 2 files\n"
+    );
+    let out_dir = tempfile::tempdir().unwrap();
+    let o = out_dir.path().to_str().unwrap();
+    let run = billc(&["run", d, "--data", "examples/data", "--period", "2025-03", "--out", o]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(text(&run.stderr).contains("site 9999 has two contracts"));
+    assert!(!out_dir.path().join("2025-03").exists());
+
+    let one = tempfile::tempdir().unwrap();
+    write(
+        one.path(),
+        "c.bill",
+        &format!("{ok}{}", ok.replace("// a comment", "// again")),
+    );
+    let out = billc(&["check", one.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("site 9999 has two contracts"), "{stderr}");
+    assert!(stderr.ends_with("1 error in 1 file\n"), "{stderr}");
+}

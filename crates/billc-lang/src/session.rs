@@ -199,7 +199,38 @@ impl Session {
                 })
             }));
         }
+        diags.extend(self.duplicate_sites(files));
         (diags, plans)
+    }
+
+    /// Two contracts for one site (in two files, or twice in one): an error at the second, naming
+    /// the first, so that a run never bills one of them and silently drops the other.
+    fn duplicate_sites(&self, files: &[SourceFile]) -> Vec<Diagnostic> {
+        use crate::diag::Code;
+        use crate::syntax::ast;
+        let mut first: std::collections::HashMap<String, crate::span::Span> = std::collections::HashMap::new();
+        let mut diags = Vec::new();
+        for file in files {
+            let parsed = self.parsed(*file);
+            for item in &parsed.module.items {
+                let ast::Item::Contract(c) = item else { continue };
+                match first.get(&c.name) {
+                    Some(span) => diags.push(
+                        Diagnostic::error(
+                            Code::Duplicate,
+                            c.name_span,
+                            format!("site {} has two contracts", c.name),
+                            "a second contract for this site",
+                        )
+                        .with_label(*span, "the first contract for this site"),
+                    ),
+                    None => {
+                        first.insert(c.name.clone(), c.name_span);
+                    }
+                }
+            }
+        }
+        diags
     }
 
     /// The checked module of a file (for tests and doc examples).

@@ -101,7 +101,7 @@ codes! {
     UnknownName = "E0101",
     /// `use tonwe_park` — a module that does not exist.
     UnknownModule = "E0102",
-    /// `let a = 1  let a = 2` — a name defined twice in one scope.
+    /// `let a = 1  let a = 2` — a name defined twice in one scope; or two contracts for one site.
     Duplicate = "E0103",
     /// `revenue_shar { … }` — a block that is no component.
     UnknownComponent = "E0104",
