@@ -537,3 +537,60 @@ fn a_missing_data_directory_is_an_error_naming_it() {
         "{stderr}"
     );
 }
+
+#[test]
+fn billing_outside_the_sites_dates_needs_approval() {
+    let contracts = tempfile::tempdir().unwrap();
+    for site in ["0238", "0239", "0240"] {
+        fs::write(
+            contracts.path().join(format!("{site}.bill")),
+            format!("use towne_park\ncontract \"{site}\" {{\n    customer \"Hotel {site}\"\n    fixed_fee {{ title \"Management Fee\" amount $1,500 }}\n}}\n"),
+        )
+        .unwrap();
+    }
+    let sites = "site,name,gl_string,start_date,close_date,vendor_id,billing_email\n\
+                 0238,Open,g,2019-04-01,,V1,a@b.example\n\
+                 0239,Closed,g,2019-04-01,2025-05-31,V1,a@b.example\n\
+                 0240,Opening,g,2025-07-01,,V1,a@b.example\n";
+    let data = data_dir(&[("sites.csv", sites)]);
+    let out = tempfile::tempdir().unwrap();
+    let (_, _, stderr) = run_june(contracts.path(), data.path(), out.path(), &[]);
+    let dir = out.path().join("2025-06");
+    let json = invoices(&dir);
+    let status: Vec<(String, String, String)> = json["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["site"].as_str().unwrap().to_string(),
+                i["status"].as_str().unwrap().to_string(),
+                i["status_reasons"].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        status,
+        vec![
+            ("0238".into(), "ready".into(), "[]".into()),
+            (
+                "0239".into(),
+                "needs_approval".into(),
+                "[\"site 0239 closed on 2025-05-31 (sites.csv line 3), before 2025-06\"]".into()
+            ),
+            (
+                "0240".into(),
+                "needs_approval".into(),
+                "[\"site 0240 starts on 2025-07-01 (sites.csv line 4), after 2025-06\"]".into()
+            ),
+        ],
+        "{stderr}"
+    );
+    let exceptions = read(&dir.join("exceptions.csv")).replace(contracts.path().to_str().unwrap(), "<c>");
+    assert_eq!(
+        exceptions,
+        "site,kind,location,message\n\
+         0239,needs_approval,<c>/0239.bill,\"site 0239 closed on 2025-05-31 (sites.csv line 3), before 2025-06\"\n\
+         0240,needs_approval,<c>/0240.bill,\"site 0240 starts on 2025-07-01 (sites.csv line 4), after 2025-06\"\n"
+    );
+}

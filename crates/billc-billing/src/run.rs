@@ -229,6 +229,25 @@ pub fn run(
     }
 }
 
+/// Why a period is outside the site's life in `sites.csv`: billing a month wholly after its
+/// `close_date` or before its `start_date` needs a person to approve it (a final settlement may be
+/// right; a forgotten contract is not).
+fn outside_site_dates(data: &DataSet, site: &str, period: YearMonth) -> Option<String> {
+    let s = data.site(site)?;
+    if let Some(close) = s.close_date.filter(|c| *c < period.first_day()) {
+        return Some(format!(
+            "site {site} closed on {close} (sites.csv line {}), before {period}",
+            s.line
+        ));
+    }
+    s.start_date.filter(|d| *d > period.last_day()).map(|start| {
+        format!(
+            "site {site} starts on {start} (sites.csv line {}), after {period}",
+            s.line
+        )
+    })
+}
+
 /// One contract: evaluated, then its lines split into invoices by group.
 fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
     let mut out = Outcome::default();
@@ -290,8 +309,9 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
             None
         }
     };
-    // Status: failed approval checks, then the revenue review.
+    // Status: failed approval checks, the site's dates, then the revenue review.
     let mut reasons: Vec<String> = run.approvals.clone();
+    reasons.extend(outside_site_dates(data, site, period));
     // A contract that bills nothing this month has no statement to review.
     if let Some(def) = plan.review.as_ref().filter(|_| !run.lines.is_empty()) {
         let thresholds = match def {
