@@ -8,7 +8,6 @@
 use billc_lang::time::YearMonth;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use std::str::FromStr;
 
 /// Why a field is not a plain decimal (DATA.md: a `.` point, no thousands separators).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,14 +171,10 @@ pub fn is_site(bytes: &[u8]) -> bool {
     bytes.len() == 4 && bytes.iter().all(u8::is_ascii_digit)
 }
 
-/// Parses a decimal written as text (for values that come from small files such as `indexes.csv`).
-pub fn decimal_text(text: &str) -> Result<Decimal, DecimalError> {
-    decimal(text.as_bytes()).or_else(|e| Decimal::from_str(text).map_err(|_| e))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::str::FromStr;
 
     fn d(text: &str) -> Result<String, DecimalError> {
         decimal(text.as_bytes()).map(|d| d.to_string())

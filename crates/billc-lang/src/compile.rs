@@ -14,7 +14,6 @@ use crate::span::Span;
 use crate::value::Value;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashSet;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 struct Compiler<'c> {
@@ -447,13 +446,4 @@ fn cycle_diagnostic(plan: &PlanBody, cycle: &[SlotId]) -> Diagnostic {
         }
     }
     d
-}
-
-/// Groups a plan's lines by group number (for reports).
-pub fn lines_by_group(plan: &PlanBody) -> BTreeMap<u32, Vec<&LinePlan>> {
-    let mut map: BTreeMap<u32, Vec<&LinePlan>> = BTreeMap::new();
-    for l in &plan.lines {
-        map.entry(l.group).or_default().push(l);
-    }
-    map
 }

@@ -234,18 +234,6 @@ pub fn check_file<'db>(db: &'db dyn salsa::Database, key: ModuleKey<'db>) -> Arc
     Arc::new(FileOutput { diags, plans })
 }
 
-/// How many contracts a file declares.
-pub fn contract_count(db: &dyn salsa::Database, file: SourceFile) -> u32 {
-    let parsed = parse_file(db, file);
-    let n = parsed
-        .module
-        .items
-        .iter()
-        .filter(|i| matches!(i, ast::Item::Contract(_)))
-        .count();
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
 /// The names of queries that executed (not served from memo), when logging is on.
 pub type QueryLog = Arc<Mutex<Vec<String>>>;
 

@@ -19,7 +19,7 @@ use crate::schema::TableName;
 use crate::span::Span;
 use crate::syntax::ast::{self, BinOp, ExprKind as K, UnOp};
 use crate::ty::{Currency, EnumTy, RecordTy, Ty};
-use crate::value::{TierValue, Value};
+use crate::value::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -2296,20 +2296,6 @@ fn add_decl<'a>(
         depth,
         state: DeclState::Pending,
     });
-}
-
-/// Tier tables written in constants fold to values; used by `eval::const_eval`.
-pub fn tier_values(tiers: &[(Value, Option<Value>, Option<Value>)]) -> Value {
-    Value::Tiers(Arc::new(
-        tiers
-            .iter()
-            .map(|(p, l, f)| TierValue {
-                price: p.clone(),
-                limit: l.clone(),
-                fee: f.clone(),
-            })
-            .collect(),
-    ))
 }
 
 /// Checks a standalone expression in a module's scope (test blocks, doc examples).
