@@ -3,6 +3,8 @@
 //! one-line message and status 1, and the exact words a run ends with when it is refused, skips bad
 //! sites, has a failed contract, or bills cleanly.
 
+mod common;
+
 use std::fs;
 use std::io::Read;
 use std::path::Path;
@@ -236,18 +238,7 @@ fn month(revenue: &str, extra_contract: Option<&str>) -> (tempfile::TempDir, tem
 fn run_june(contracts: &Path, data: &Path, extra: &[&str]) -> (i32, String, String) {
     let out = tempfile::tempdir().unwrap();
     let o = out.path().to_str().unwrap();
-    let mut args = vec![
-        "run",
-        contracts.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--period",
-        "2025-06",
-        "--out",
-        o,
-    ];
-    args.extend_from_slice(extra);
-    let (code, stdout, stderr) = billc(&args);
+    let (code, stdout, stderr) = billc(&common::june_args(contracts, data, out.path(), extra));
     let stdout: String = stdout
         .lines()
         .filter(|l| !l.starts_with("  time ") && !l.starts_with("  phases "))

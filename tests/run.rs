@@ -4,6 +4,8 @@
 
 use billc_data::LoadOptions;
 use billc_lang::time::YearMonth;
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,20 +29,8 @@ fn billc(args: &[&str]) -> (i32, String, String) {
 }
 
 /// `billc run <contracts> --data <data> --period 2025-06 --out <out> <extra…>`.
-#[expect(clippy::unwrap_used, reason = "test helper")]
 fn run_june(contracts: &Path, data: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
-    let mut args = vec![
-        "run",
-        contracts.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--period",
-        "2025-06",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    billc(&args)
+    billc(&common::june_args(contracts, data, out, extra))
 }
 
 #[expect(clippy::unwrap_used, reason = "test helper")]

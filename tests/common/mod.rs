@@ -1,0 +1,23 @@
+//! Helpers shared by the tests that drive the `billc` binary.
+
+use std::path::Path;
+
+/// The arguments of `billc run <contracts> --data <data> --period 2025-06 --out <out> <extra…>`.
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: a path that is not UTF-8 is a test failure"
+)]
+pub fn june_args<'a>(contracts: &'a Path, data: &'a Path, out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "run",
+        contracts.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--period",
+        "2025-06",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args
+}
