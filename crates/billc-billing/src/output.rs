@@ -143,9 +143,15 @@ pub fn exceptions_csv(exceptions: &[Exception]) -> io::Result<String> {
     let mut w = csv_writer();
     w.write_record(["site", "kind", "location", "message"])?;
     for e in rows {
-        w.write_record([e.site.as_str(), e.kind.as_str(), &e.location, &e.message])?;
+        w.write_record([e.site.as_str(), e.kind.as_str(), &e.location, &plain_text(&e.message)])?;
     }
     csv_finish(w)
+}
+
+/// A message as plain text for a spreadsheet: the Markdown code quotes that the terminal shows
+/// (`` `net_external_revenue` ``) are dropped, the words stay.
+fn plain_text(message: &str) -> String {
+    message.replace('`', "")
 }
 
 /// `inputs.csv`: how every input row was accounted for, one row per file read.
