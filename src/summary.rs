@@ -168,6 +168,7 @@ pub fn summary(report: &RunReport, tally: &Tally, measures: &Measures, dir: &Pat
             format!("  ({})", kinds.join(", "))
         }
     ));
+    // Seconds and rates are measurements shown with one decimal, not money: `f64` is right.
     let seconds: f64 = measures.phases.iter().sum();
     let rate = if seconds > 0.0 {
         measures.rows as f64 / seconds

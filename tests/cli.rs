@@ -10,18 +10,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-const BILLC: &str = env!("CARGO_BIN_EXE_billc");
-
-/// Runs the binary; returns (exit code, stdout, stderr).
-#[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
-fn billc(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BILLC).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::{BILLC, billc};
 
 // --------------------------------------------------------------------------------------------- help
 

@@ -8,24 +8,12 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-const BILLC: &str = env!("CARGO_BIN_EXE_billc");
+use common::billc;
 
 #[expect(clippy::unwrap_used, reason = "test helper")]
 fn ym(s: &str) -> YearMonth {
     YearMonth::parse(s).unwrap()
-}
-
-/// Runs the binary; returns (exit code, stdout, stderr).
-#[expect(clippy::unwrap_used, reason = "test helper: a failure to spawn is a test failure")]
-fn billc(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BILLC).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// `billc run <contracts> --data <data> --period 2025-06 --out <out> <extra…>`.

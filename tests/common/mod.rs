@@ -1,6 +1,21 @@
 //! Helpers shared by the tests that drive the `billc` binary.
 
 use std::path::Path;
+use std::process::Command;
+
+/// The binary under test.
+pub const BILLC: &str = env!("CARGO_BIN_EXE_billc");
+
+/// Runs the binary; returns (exit code, stdout, stderr).
+#[expect(clippy::unwrap_used, reason = "test helper: a failure to spawn is a test failure")]
+pub fn billc(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BILLC).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
 
 /// The arguments of `billc run <contracts> --data <data> --period 2025-06 --out <out> <extra…>`.
 #[expect(
