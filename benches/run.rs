@@ -113,6 +113,7 @@ fn bench(c: &mut Criterion) {
                 let options = billc_billing::run::RunOptions {
                     period: PERIOD,
                     skip_bad_sites: false,
+                    allow_missing: Default::default(),
                 };
                 black_box(billc_billing::run::run(
                     &plans,

@@ -87,7 +87,7 @@ enum Command {
     /// Bill a service month: every contract over a data directory, writing invoices, exceptions and traces.
     #[command(after_help = exit_status!(
         "0  billed cleanly: every contract evaluated, exceptions.csv lists nothing but invoices that need approval",
-        "1  a person must look: the run was refused (bad rows; no invoice written), a contract failed or was skipped",
+        "1  a person must look: the run was refused (bad rows or missing data; no invoice written), a contract failed or was skipped",
         "   (--skip-bad-sites), exceptions.csv lists other rows (unmatched_data, missing_data, …), the contracts have",
         "   errors, another run holds the output folder, or a file cannot be read or written",
         "2  usage: bad arguments, or a contracts path or the data directory does not exist"
@@ -188,6 +188,11 @@ struct RunArgs {
     /// Bill the other sites when some rows are bad (the bad sites' invoices are left out and listed).
     #[arg(long)]
     skip_bad_sites: bool,
+    /// Bill even though this data file is missing, misnamed or unreadable for the period (repeat or
+    /// separate with commas; `missing_data` exceptions are still written).
+    #[arg(long, value_name = "FILE", value_delimiter = ',',
+          value_parser = clap::builder::PossibleValuesParser::new(billc_data::scan::DATA_FILES))]
+    allow_missing: Vec<String>,
     /// Worker threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
@@ -343,6 +348,7 @@ fn run(console: &Console, args: &RunArgs) -> Outcome {
         period,
         history: args.history,
         skip_bad_sites: args.skip_bad_sites,
+        allow_missing: args.allow_missing.iter().cloned().collect(),
         demand: true,
     };
     // One run at a time into an output folder: locked before anything is read.
@@ -378,7 +384,7 @@ fn run(console: &Console, args: &RunArgs) -> Outcome {
         .iter()
         .map(|b| format!("{}:{}: {}: {}", b.file, b.line, b.kind.name(), b.reason))
         .collect();
-    let tally = summary::Tally::of(&report, compiled.plans.len(), args.skip_bad_sites);
+    let tally = summary::Tally::of(&report, compiled.plans.len());
     std::mem::forget((data, compiled));
     let dir = match period::write(&lock, &report) {
         Ok(dir) => dir,

@@ -22,6 +22,8 @@ pub struct Tally {
     refused: bool,
     /// Some bad rows name no site, so `--skip-bad-sites` could not skip them.
     unattributed: bool,
+    /// The data files missing for the period that refused the run.
+    missing: Vec<String>,
     contracts: usize,
     failed: usize,
     skipped: usize,
@@ -30,8 +32,13 @@ pub struct Tally {
     kinds: BTreeMap<&'static str, usize>,
 }
 
-/// Exception kinds that need no person beyond what the invoice itself says (its status).
-const CLEAN_KINDS: [ExceptionKind; 1] = [ExceptionKind::NeedsApproval];
+/// Exception kinds that need no person beyond what the invoice itself says (its status), or that
+/// are only reported (a file billc does not read, a contract with nothing to bill).
+const CLEAN_KINDS: [ExceptionKind; 3] = [
+    ExceptionKind::NeedsApproval,
+    ExceptionKind::UnreadFile,
+    ExceptionKind::NoInvoice,
+];
 
 /// Exception kinds already told by the counts of contracts and bad rows.
 const COUNTED_KINDS: [ExceptionKind; 5] = [
@@ -43,9 +50,8 @@ const COUNTED_KINDS: [ExceptionKind; 5] = [
 ];
 
 impl Tally {
-    /// `contracts`: how many contracts the run billed (or would have). `skip_bad_sites`: whether
-    /// the run was asked to skip bad sites (a refusal then means some bad rows name no site).
-    pub fn of(report: &RunReport, contracts: usize, skip_bad_sites: bool) -> Tally {
+    /// `contracts`: how many contracts the run billed (or would have).
+    pub fn of(report: &RunReport, contracts: usize) -> Tally {
         let mut kinds = BTreeMap::new();
         for e in &report.output.exceptions {
             *kinds.entry(e.kind.as_str()).or_default() += 1;
@@ -53,7 +59,8 @@ impl Tally {
         let skipped = kinds.get(ExceptionKind::SiteSkipped.as_str()).copied().unwrap_or(0);
         Tally {
             refused: report.refused,
-            unattributed: report.refused && skip_bad_sites,
+            unattributed: report.unattributed,
+            missing: report.missing.clone(),
             contracts,
             // A refused run evaluated nothing: its contracts are neither failed nor skipped.
             failed: if report.refused {
@@ -76,10 +83,14 @@ impl Tally {
             } else {
                 ""
             };
-            return Some(format!(
-                "run refused: {} in the data{why} {see}",
-                count(self.bad_rows, "bad row")
-            ));
+            let mut reasons = Vec::new();
+            if self.bad_rows > 0 {
+                reasons.push(format!("{} in the data{why}", count(self.bad_rows, "bad row")));
+            }
+            if !self.missing.is_empty() {
+                reasons.push(format!("data missing ({})", self.missing.join(", ")));
+            }
+            return Some(format!("run refused: {} {see}", reasons.join(" and ")));
         }
         let mut parts = Vec::new();
         if self.failed > 0 {

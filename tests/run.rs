@@ -418,6 +418,7 @@ fn same_run_with_and_without_demand(contracts: &Path, data_dir: &Path, period: Y
             period,
             history: 11,
             skip_bad_sites: false,
+            allow_missing: Default::default(),
             demand,
         };
         let data = period::load_data(&compiled, data_dir, &options).unwrap();

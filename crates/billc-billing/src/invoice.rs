@@ -88,8 +88,13 @@ pub enum ExceptionKind {
     UnmatchedData,
     /// Two invoices with one number (two contracts for one site and group).
     DuplicateInvoice,
-    /// Something to look at that changes no amount (unreadable payment terms, …).
+    /// Something to look at that changes no amount (unreadable payment terms, a data file of
+    /// another month that looks misnamed, …).
     Warning,
+    /// An entry of the data directory that is no data file billc reads (`notes.txt`): only reported.
+    UnreadFile,
+    /// A contract that bills nothing for the period (every line zero, or none applies): only reported.
+    NoInvoice,
 }
 
 impl ExceptionKind {
@@ -106,6 +111,8 @@ impl ExceptionKind {
             ExceptionKind::UnmatchedData => "unmatched_data",
             ExceptionKind::DuplicateInvoice => "duplicate_invoice",
             ExceptionKind::Warning => "warning",
+            ExceptionKind::UnreadFile => "unread_file",
+            ExceptionKind::NoInvoice => "no_invoice",
         }
     }
 }

@@ -112,13 +112,15 @@ pub fn compile(contracts: Contracts) -> Result<Compiled, PeriodError> {
 }
 
 /// How to bill a period.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct PeriodOptions {
     pub period: YearMonth,
     /// Months before the period that accumulation windows may read.
     pub history: u32,
     /// Bill the other sites when some rows are bad (the bad sites are listed).
     pub skip_bad_sites: bool,
+    /// Data files that may be missing for the period (`revenue`; [`crate::complete`]).
+    pub allow_missing: std::collections::BTreeSet<String>,
     /// Read earlier months only for the sites whose rules reach them (the demand analysis). `false`
     /// reads every row of every month in full: the same invoices, slower (a check of the demand).
     pub demand: bool,
@@ -147,6 +149,7 @@ pub fn bill(compiled: &Compiled, data: &DataSet, options: &PeriodOptions, progre
     let run_options = RunOptions {
         period: options.period,
         skip_bad_sites: options.skip_bad_sites,
+        allow_missing: options.allow_missing.clone(),
     };
     run::run(&compiled.plans, data, run_options, compiled.digest.clone(), progress)
 }

@@ -16,25 +16,31 @@
 //! invoices are written, only `exceptions.csv`), because an invoice computed without a rejected row
 //! would be silently wrong.
 
+use crate::complete;
 use crate::invoice::{Exception, ExceptionKind, Invoice, InvoiceLine, Status};
 use crate::output::RunOutput;
 use crate::review::{self, Thresholds};
 use billc_data::{BadRow, DataSet, FileAccount};
-use billc_lang::eval::{self, RunLine};
+use billc_lang::demand::{FACT_TABLES, table_slot};
+use billc_lang::eval::{self, DataView, RowView, RunLine};
 use billc_lang::plan::Plan;
+use billc_lang::schema::TableName;
 use billc_lang::time::YearMonth;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 /// How to run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunOptions {
     pub period: YearMonth,
     /// Leave out the invoices of sites with bad rows instead of failing the run.
     pub skip_bad_sites: bool,
+    /// Data files (`revenue`, without `.csv`) that may be missing for the period: their
+    /// `missing_data` exceptions are written, and the run goes on ([`crate::complete`]).
+    pub allow_missing: BTreeSet<String>,
 }
 
 /// The outcome of a run.
@@ -50,8 +56,12 @@ pub struct RunReport {
     /// Rows of the period at sites that have a contract which none of its rules read (`unmatched.csv`).
     /// Rows of sites without a contract are exceptions instead.
     pub unread: Vec<billc_data::Unmatched>,
-    /// Whether the run was refused because of bad rows (then there are no invoices).
+    /// Whether the run was refused (then there are no invoices): bad rows, or missing data.
     pub refused: bool,
+    /// Refused with `--skip-bad-sites` because some bad rows name no site.
+    pub unattributed: bool,
+    /// The data files (or month folders) missing for the period that refused the run.
+    pub missing: Vec<String>,
 }
 
 impl RunReport {
@@ -110,19 +120,29 @@ pub fn run(
     let period = options.period;
     let mut exceptions: Vec<Exception> = data.bad_rows.iter().map(bad_row_exception).collect();
     let bad_sites: BTreeSet<&str> = data.bad_rows.iter().filter_map(|b| b.site.as_deref()).collect();
-    let unattributed = data.bad_rows.iter().any(|b| b.site.is_none());
-    let refused = !data.bad_rows.is_empty() && (!options.skip_bad_sites || unattributed);
-    if refused {
-        let reason = if unattributed && options.skip_bad_sites {
-            "some bad rows name no readable site, so no site's invoices can be trusted"
-        } else {
-            "the data has bad rows; fix them, or pass --skip-bad-sites to bill the other sites"
-        };
+    let unattributed = options.skip_bad_sites && data.bad_rows.iter().any(|b| b.site.is_none());
+    let bad_refuse = !data.bad_rows.is_empty() && (!options.skip_bad_sites || unattributed);
+    let completeness = complete::check(plans, data, period, &options.allow_missing);
+    exceptions.extend(completeness.exceptions);
+    if bad_refuse || !completeness.refusing.is_empty() {
+        let mut reasons = Vec::new();
+        if unattributed {
+            reasons.push("some bad rows name no readable site, so no site's invoices can be trusted".to_owned());
+        } else if bad_refuse {
+            reasons
+                .push("the data has bad rows; fix them, or pass --skip-bad-sites to bill the other sites".to_owned());
+        }
+        if !completeness.refusing.is_empty() {
+            reasons.push(format!(
+                "data the contracts read for {period} is missing ({}); supply it, or pass --allow-missing <file> to bill without it",
+                completeness.refusing.join(", ")
+            ));
+        }
         exceptions.push(exception(
             "",
             ExceptionKind::RunRefused,
             String::new(),
-            format!("no invoices were made: {reason}"),
+            format!("no invoices were made: {}", reasons.join("; and ")),
         ));
         let accounts = data.account(&BTreeSet::new()).0;
         progress.store(plans.len(), Ordering::Relaxed);
@@ -139,6 +159,8 @@ pub fn run(
             bad_rows: data.bad_rows.len(),
             unread: Vec::new(),
             refused: true,
+            unattributed,
+            missing: completeness.refusing,
         };
     }
     let outcomes: Vec<Outcome> = plans
@@ -226,6 +248,8 @@ pub fn run(
         bad_rows: data.bad_rows.len(),
         unread,
         refused: false,
+        unattributed: false,
+        missing: Vec::new(),
     }
 }
 
@@ -252,7 +276,8 @@ fn outside_site_dates(data: &DataSet, site: &str, period: YearMonth) -> Option<S
 fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
     let mut out = Outcome::default();
     let site = plan.site.as_str();
-    let result = eval::run_contract(plan, data, period);
+    let watched = Watched::new(data, site, period);
+    let result = eval::run_contract(plan, &watched, period);
     let run = match result {
         Ok(run) => run,
         Err(e) => {
@@ -309,9 +334,22 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
             None
         }
     };
-    // Status: failed approval checks, the site's dates, then the revenue review.
+    // Status: failed approval checks, the site's dates, tables read with no rows, the review.
     let mut reasons: Vec<String> = run.approvals.clone();
     reasons.extend(outside_site_dates(data, site, period));
+    for table in watched.empty_reads() {
+        let message = format!(
+            "site {site} has no {} rows for {period}, and its contract reads them",
+            table.name()
+        );
+        out.exceptions.push(exception(
+            site,
+            ExceptionKind::MissingData,
+            format!("{}.csv", table.name()),
+            message.clone(),
+        ));
+        reasons.push(message);
+    }
     // A contract that bills nothing this month has no statement to review.
     if let Some(def) = plan.review.as_ref().filter(|_| !run.lines.is_empty()) {
         let thresholds = match def {
@@ -333,11 +371,12 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
         match reviewed {
             Ok(r) => {
                 if forecast.is_none() {
+                    // The reason says it all ("no forecast for this site and month, so …").
                     out.exceptions.push(exception(
                         site,
                         ExceptionKind::MissingData,
                         "forecast.csv".into(),
-                        format!("no forecast for site {site} and {period}: {}", r.reason),
+                        r.reason.clone(),
                     ));
                 }
                 if r.needs_approval {
@@ -360,6 +399,14 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
         }
         Status::NeedsApproval
     };
+    if run.lines.is_empty() {
+        out.exceptions.push(exception(
+            site,
+            ExceptionKind::NoInvoice,
+            plan.file.clone(),
+            format!("no invoice for {period}: every line of the contract is zero or does not apply"),
+        ));
+    }
     let mut by_group: BTreeMap<u32, Vec<InvoiceLine>> = BTreeMap::new();
     for RunLine { group, line } in run.lines {
         by_group.entry(group).or_default().push(line);
@@ -406,4 +453,57 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
         });
     }
     out
+}
+
+/// The data as one contract's evaluation sees it, noting the fact tables it read for its own site
+/// and the period and found no rows in: a management agreement without GL actuals bills its
+/// profit share from zero expenses, so such a read needs a person (`missing_data`, approval).
+struct Watched<'d> {
+    data: &'d DataSet,
+    site: &'d str,
+    period: YearMonth,
+    /// One bit per fact table ([`billc_lang::demand::table_slot`]).
+    empty: AtomicU8,
+}
+
+impl<'d> Watched<'d> {
+    fn new(data: &'d DataSet, site: &'d str, period: YearMonth) -> Watched<'d> {
+        Watched {
+            data,
+            site,
+            period,
+            empty: AtomicU8::new(0),
+        }
+    }
+
+    /// The tables read with no rows, in [`billc_lang::demand::FACT_TABLES`] order.
+    fn empty_reads(&self) -> Vec<TableName> {
+        let bits = self.empty.load(Ordering::Relaxed);
+        FACT_TABLES
+            .into_iter()
+            .filter(|t| bits & (1 << table_slot(*t)) != 0)
+            .collect()
+    }
+}
+
+impl DataView for Watched<'_> {
+    fn rows<'a>(&'a self, table: TableName, site: &str, month: YearMonth) -> Vec<&'a dyn RowView> {
+        let rows = self.data.rows(table, site, month);
+        if rows.is_empty() && site == self.site && month == self.period {
+            self.empty.fetch_or(1 << table_slot(table), Ordering::Relaxed);
+        }
+        rows
+    }
+    fn site_start(&self, site: &str) -> Option<chrono::NaiveDate> {
+        self.data.site_start(site)
+    }
+    fn index(&self, name: &str, month: YearMonth) -> Option<Decimal> {
+        self.data.index(name, month)
+    }
+    fn adhoc(&self, site: &str, month: YearMonth) -> Vec<billc_lang::eval::AdhocItem> {
+        self.data.adhoc(site, month)
+    }
+    fn covers(&self, table: TableName, site: &str, month: YearMonth) -> bool {
+        self.data.covers(table, site, month)
+    }
 }

@@ -27,6 +27,7 @@
 pub mod csvio;
 pub mod generate;
 pub mod parse;
+pub mod scan;
 mod store;
 mod tables;
 
@@ -42,6 +43,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use store::{Buckets, GroupInfo, Table};
 
+pub use scan::{Finding, FindingKind, Meant};
 pub use tables::{BadKind, BadRow};
 
 /// What to load.
@@ -171,6 +173,8 @@ pub struct DataSet {
     pub digest: String,
     /// Month folders skipped because they are outside the months read.
     pub skipped_folders: Vec<String>,
+    /// Entries of the data directory that are not read as they stand (misnamed, not regular files, …).
+    pub findings: Vec<Finding>,
     /// The earlier months read, per table and site.
     demand: Demand,
 }
@@ -184,23 +188,21 @@ struct SmallRows {
 }
 
 /// The files of one kind: the top-level file and the month folders' files within the months read.
-fn files_of(dir: &Path, name: &str, months: &BTreeSet<YearMonth>, folders: &[(YearMonth, PathBuf)]) -> Vec<Source> {
+fn files_of(dir: &Path, name: &'static str, layout: &scan::Layout) -> Vec<Source> {
     let mut out = Vec::new();
-    let top = dir.join(name);
-    if top.is_file() {
+    if layout.top.contains(name) {
         out.push(Source {
-            path: top,
-            rel: name.to_string(),
+            path: dir.join(format!("{name}.csv")),
+            rel: format!("{name}.csv"),
             folder: None,
         });
     }
-    for (m, folder) in folders {
-        let p = folder.join(name);
-        if months.contains(m) && p.is_file() {
+    for folder in &layout.folders {
+        if folder.files.contains(name) {
             out.push(Source {
-                path: p,
-                rel: format!("{m}/{name}"),
-                folder: Some(*m),
+                path: folder.path.join(format!("{name}.csv")),
+                rel: format!("{}/{name}.csv", folder.month),
+                folder: Some(folder.month),
             });
         }
     }
@@ -225,25 +227,7 @@ pub fn load(dir: &Path, options: LoadOptions<'_>) -> Result<DataSet, LoadError> 
     };
     let first_month = period.plus(-i64::from(options.history)).unwrap_or(period);
     let months: BTreeSet<YearMonth> = first_month.through(period).collect();
-    let entries = std::fs::read_dir(dir).map_err(|e| LoadError::NoDirectory(dir.to_path_buf(), e.to_string()))?;
-    let mut folders = Vec::new();
-    let mut skipped_folders = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().to_string();
-        if path.is_dir()
-            && let Some(m) = YearMonth::parse(&name)
-        {
-            if months.contains(&m) {
-                folders.push((m, path));
-            } else {
-                skipped_folders.push(name);
-            }
-        }
-    }
-    folders.sort();
-    skipped_folders.sort();
-
+    let layout = scan::scan(dir, &months).map_err(|e| LoadError::NoDirectory(dir.to_path_buf(), e.to_string()))?;
     let mut set = DataSet {
         period,
         first_month,
@@ -260,7 +244,8 @@ pub fn load(dir: &Path, options: LoadOptions<'_>) -> Result<DataSet, LoadError> 
         files: Vec::new(),
         small: Vec::new(),
         digest: String::new(),
-        skipped_folders,
+        skipped_folders: layout.skipped_folders.clone(),
+        findings: layout.findings.clone(),
         demand: Demand::everything(0),
     };
     let mut digests = Vec::new();
@@ -269,8 +254,8 @@ pub fn load(dir: &Path, options: LoadOptions<'_>) -> Result<DataSet, LoadError> 
         last: period,
     };
     // A table's files (the top-level one, then month folders) and the months that have a folder file.
-    let sources_of = |table: &str| {
-        let sources = files_of(dir, &format!("{table}.csv"), &months, &folders);
+    let sources_of = |table: &'static str| {
+        let sources = files_of(dir, table, &layout);
         let shadowed: BTreeSet<YearMonth> = sources.iter().filter_map(|s| s.folder).collect();
         (sources, shadowed)
     };
@@ -442,6 +427,30 @@ impl DataSet {
     /// The forecast internal revenue of a site and month.
     pub fn forecast(&self, site: &str, month: YearMonth) -> Option<Decimal> {
         self.forecast.get(&(site.to_string(), month)).copied()
+    }
+
+    /// The good rows of a fact table dated in the period, over every file that holds the table.
+    pub fn period_rows(&self, table: TableName) -> u64 {
+        let Some(t) = self.tables.get(table_slot(table)) else {
+            return 0;
+        };
+        t.buckets()
+            .into_iter()
+            .filter(|b| self.buckets.month_of(*b) == self.period)
+            .flat_map(|b| t.rows(b))
+            .map(|g| u64::from(g.count()))
+            .sum()
+    }
+
+    /// The files read for a table (`revenue.csv`, `2025-03/revenue.csv`), in the order read.
+    pub fn files_of(&self, table: &str) -> Vec<&str> {
+        let top = format!("{table}.csv");
+        let nested = format!("/{table}.csv");
+        self.files
+            .iter()
+            .map(|f| f.file.as_str())
+            .filter(|f| *f == top || f.ends_with(&nested))
+            .collect()
     }
 
     /// Sites that have rows of the period in any fact table (for reporting sites without contracts).

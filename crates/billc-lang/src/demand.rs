@@ -140,6 +140,15 @@ impl Demand {
     }
 }
 
+/// The fact tables a plan's rules can read for a period (for any site, any month), in
+/// [`FACT_TABLES`] order: what must be present in the data for the contract to be billed right.
+pub fn tables_read(plan: &Plan, period: YearMonth) -> Vec<TableName> {
+    let mut tables: Vec<TableName> = reads(plan, period).into_iter().map(|(_, t, _)| t).collect();
+    tables.sort_by_key(|t| table_slot(*t));
+    tables.dedup();
+    tables
+}
+
 /// Whether `back` months before the period is within what site number `site` reads, given the
 /// months per site of one table (the period itself always is).
 pub fn reaches(months: &[u16], site: usize, back: i64) -> bool {

@@ -1,0 +1,185 @@
+//! Whether the data is complete enough to bill the period, before any contract is evaluated.
+//!
+//! A table that some contract's rules read (the demand analysis knows which:
+//! [`billc_lang::demand::tables_read`]) must have rows dated in the period; and no entry of the data
+//! directory may look like a file the period needs that billc did not read (`Revenue.csv`, `2025-3/`,
+//! a `revenue.csv` that is a folder, a FIFO or a dangling link: [`billc_data::scan`]). Either is a
+//! `missing_data` exception that refuses the run, like a bad row, unless the user names the file
+//! with `--allow-missing`: then the exception is still written and the run goes on.
+//!
+//! What is only reported: an entry that looks like a data file for another month or a table no
+//! contract reads is a `warning`; an entry that looks like nothing billc reads is `unread_file`.
+//!
+//! Decisions where DATA.md is silent: only the period's own month is required (an accumulation
+//! window reaching before a site's first month legitimately finds nothing); the small files
+//! (`sites`, `forecast`, `indexes`, `adhoc`) may be absent, but a misnamed or unreadable one is as
+//! serious as a missing fact table, because its rows would silently not apply.
+
+use crate::invoice::{Exception, ExceptionKind};
+use billc_data::scan::DATA_FILES;
+use billc_data::{DataSet, Finding};
+use billc_lang::demand::{FACT_TABLES, table_slot, tables_read};
+use billc_lang::plan::Plan;
+use billc_lang::schema::TableName;
+use billc_lang::time::YearMonth;
+use rayon::prelude::*;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// The data files a user may allow to be missing or unreadable (`--allow-missing`): every name of
+/// DATA.md's table, without `.csv`.
+pub fn allowable(name: &str) -> bool {
+    DATA_FILES.contains(&name)
+}
+
+/// What the completeness check found.
+#[derive(Debug, Default)]
+pub struct Completeness {
+    /// One row per finding, in a stable order.
+    pub exceptions: Vec<Exception>,
+    /// Files whose absence refuses the run (not allowed), as `revenue.csv` or `2025-03/`.
+    pub refusing: Vec<String>,
+}
+
+/// Checks the data for the period against what the plans read. `allowed` are file names without
+/// `.csv` (`revenue`) the user allows to be missing.
+pub fn check(plans: &[Arc<Plan>], data: &DataSet, period: YearMonth, allowed: &BTreeSet<String>) -> Completeness {
+    // Which sites' contracts read each fact table.
+    let per_plan: Vec<Vec<TableName>> = plans.par_iter().map(|p| tables_read(p, period)).collect();
+    let mut readers: [Vec<&str>; 4] = Default::default();
+    for (plan, tables) in plans.iter().zip(&per_plan) {
+        for t in tables {
+            if let Some(r) = readers.get_mut(table_slot(*t)) {
+                r.push(plan.site.as_str());
+            }
+        }
+    }
+    let read = |file: &str| -> Option<&[&str]> {
+        let t = TableName::from_name(file)?;
+        readers.get(table_slot(t)).map(Vec::as_slice).filter(|r| !r.is_empty())
+    };
+    let mut out = Completeness::default();
+    let refuse = |out: &mut Completeness, file: Option<&str>, location: String, message: String| {
+        let allowed_here = match file {
+            Some(f) => allowed.contains(f),
+            // A whole month folder: allowed when every table the contracts read is.
+            None => FACT_TABLES
+                .iter()
+                .filter(|t| read(t.name()).is_some())
+                .all(|t| allowed.contains(t.name())),
+        };
+        let message = if allowed_here {
+            format!(
+                "{message} (billed anyway: --allow-missing {})",
+                file.unwrap_or("every table")
+            )
+        } else {
+            message
+        };
+        if !allowed_here {
+            out.refusing.push(location.clone());
+        }
+        out.exceptions.push(Exception {
+            site: String::new(),
+            kind: ExceptionKind::MissingData,
+            location,
+            message,
+        });
+    };
+    for finding in &data.findings {
+        match needed(finding, period, &read) {
+            Need::Needed(file) => {
+                let why = match file.and_then(read) {
+                    Some(sites) => format!("Its {period} rows are read by {}.", contracts(sites)),
+                    None => format!("Its rows for {period} would not be billed."),
+                };
+                refuse(&mut out, file, finding.path.clone(), sentences(finding, &why));
+            }
+            Need::Elsewhere => out.exceptions.push(Exception {
+                site: String::new(),
+                kind: ExceptionKind::Warning,
+                location: finding.path.clone(),
+                message: sentences(finding, &format!("It is not read for {period}.")),
+            }),
+            Need::Unknown => out.exceptions.push(Exception {
+                site: String::new(),
+                kind: ExceptionKind::UnreadFile,
+                location: finding.path.clone(),
+                message: sentences(finding, "It is left out."),
+            }),
+        }
+    }
+    for t in FACT_TABLES {
+        let Some(sites) = read(t.name()) else { continue };
+        if data.period_rows(t) > 0 {
+            continue;
+        }
+        let files = data.files_of(t.name());
+        let name = t.name();
+        let (location, whence) = if files.is_empty() {
+            (
+                format!("{name}.csv"),
+                format!("the data directory has neither {name}.csv nor {period}/{name}.csv"),
+            )
+        } else {
+            (files.join(" "), format!("{} has none", files.join(" and ")))
+        };
+        refuse(
+            &mut out,
+            Some(name),
+            location,
+            format!(
+                "no {name} rows for {period}: {whence}, and {} read them",
+                contracts(sites)
+            ),
+        );
+    }
+    out
+}
+
+/// Whether the period needs what a finding stands for.
+enum Need {
+    /// The file (or, `None`, the whole month folder) is one the period reads.
+    Needed(Option<&'static str>),
+    /// A data file of another month, or of a table no contract reads.
+    Elsewhere,
+    /// Not recognisably any data file.
+    Unknown,
+}
+
+fn needed<'a>(finding: &Finding, period: YearMonth, read: &impl Fn(&str) -> Option<&'a [&'a str]>) -> Need {
+    let Some(meant) = &finding.meant else {
+        return Need::Unknown;
+    };
+    if meant.month.is_some_and(|m| m != period) {
+        return Need::Elsewhere;
+    }
+    match meant.file {
+        None => Need::Needed(None),
+        // A fact table only matters when some contract reads it; the small files always apply.
+        Some(f) if TableName::from_name(f).is_some() && read(f).is_none() => Need::Elsewhere,
+        Some(f) => Need::Needed(Some(f)),
+    }
+}
+
+/// The finding's own sentence, then `then`.
+fn sentences(finding: &Finding, then: &str) -> String {
+    let first = finding.message();
+    let stop = if first.ends_with('?') { "" } else { "." };
+    format!("{first}{stop} {then}")
+}
+
+/// "the contract of site 0238" / "14 contracts (sites 0238, 0239, 0240, …)".
+fn contracts(sites: &[&str]) -> String {
+    let mut unique: Vec<&str> = sites.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    match unique.as_slice() {
+        [one] => format!("the contract of site {one}"),
+        many => {
+            let shown: Vec<&str> = many.iter().take(5).copied().collect();
+            let more = if many.len() > shown.len() { ", …" } else { "" };
+            format!("{} contracts (sites {}{more})", many.len(), shown.join(", "))
+        }
+    }
+}
