@@ -87,7 +87,8 @@ enum Command {
     /// Bill a service month: every contract over a data directory, writing invoices, exceptions and traces.
     #[command(after_help = exit_status!(
         "0  billed cleanly: every contract evaluated, exceptions.csv lists nothing but invoices that need approval",
-        "1  a person must look: the run was refused (bad rows or missing data; no invoice written), a contract failed or was skipped",
+        "   and what is only reported (unread_file, no_invoice)",
+        "1  a person must look: the run was refused (bad rows or missing data: no invoice written), a contract failed or was skipped",
         "   (--skip-bad-sites), exceptions.csv lists other rows (unmatched_data, missing_data, …), the contracts have",
         "   errors, another run holds the output folder, or a file cannot be read or written",
         "2  usage: bad arguments, or a contracts path or the data directory does not exist"

@@ -8,7 +8,8 @@
 //! with `--allow-missing`: then the exception is still written and the run goes on.
 //!
 //! What is only reported: an entry that looks like a data file for another month or a table no
-//! contract reads is a `warning`; an entry that looks like nothing billc reads is `unread_file`.
+//! contract reads, or a dated folder that is no month, is a `warning` (exit status 1: a person
+//! should look); an entry that looks like nothing billc reads is `unread_file` (exit status 0).
 //!
 //! Decisions where DATA.md is silent: only the period's own month is required (an accumulation
 //! window reaching before a site's first month legitimately finds nothing); the small files
@@ -17,7 +18,7 @@
 
 use crate::invoice::{Exception, ExceptionKind};
 use billc_data::scan::DATA_FILES;
-use billc_data::{DataSet, Finding};
+use billc_data::{DataSet, Finding, FindingKind};
 use billc_lang::demand::{FACT_TABLES, table_slot, tables_read};
 use billc_lang::plan::Plan;
 use billc_lang::schema::TableName;
@@ -70,8 +71,8 @@ pub fn check(plans: &[Arc<Plan>], data: &DataSet, period: YearMonth, allowed: &B
         };
         let message = if allowed_here {
             format!(
-                "{message} (billed anyway: --allow-missing {})",
-                file.unwrap_or("every table")
+                "{message} Billed anyway: --allow-missing {}.",
+                file.unwrap_or("for every table read")
             )
         } else {
             message
@@ -116,20 +117,17 @@ pub fn check(plans: &[Arc<Plan>], data: &DataSet, period: YearMonth, allowed: &B
         }
         let files = data.files_of(t.name());
         let name = t.name();
-        let (location, whence) = if files.is_empty() {
-            (
-                format!("{name}.csv"),
-                format!("the data directory has neither {name}.csv nor {period}/{name}.csv"),
-            )
-        } else {
-            (files.join(" "), format!("{} has none", files.join(" and ")))
+        let whence = match files.as_slice() {
+            [] => format!("the data directory has neither {name}.csv nor {period}/{name}.csv"),
+            [one] => format!("{one} has none"),
+            many => format!("{} have none", many.join(" and ")),
         };
         refuse(
             &mut out,
             Some(name),
-            location,
+            format!("{name}.csv"),
             format!(
-                "no {name} rows for {period}: {whence}, and {} read them",
+                "no {name} rows for {period}: {whence}, and {} read them.",
                 contracts(sites)
             ),
         );
@@ -149,7 +147,12 @@ enum Need {
 
 fn needed<'a>(finding: &Finding, period: YearMonth, read: &impl Fn(&str) -> Option<&'a [&'a str]>) -> Need {
     let Some(meant) = &finding.meant else {
-        return Need::Unknown;
+        // A dated folder that is no month (`2025-13/`) may hold data: a person should look.
+        return if finding.kind == FindingKind::NotAMonth {
+            Need::Elsewhere
+        } else {
+            Need::Unknown
+        };
     };
     if meant.month.is_some_and(|m| m != period) {
         return Need::Elsewhere;

@@ -33,6 +33,8 @@ fn report(message: &str, refused: bool) -> RunReport {
         failed_contracts: 0,
         bad_rows: 0,
         unread: Vec::new(),
+        unattributed: false,
+        missing: Vec::new(),
         refused,
     }
 }

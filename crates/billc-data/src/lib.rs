@@ -12,15 +12,19 @@
 //!   Timesheet hours are rounded per row before summing (RULES.md §4), the `week` dimension is the Monday
 //!   of the shift's week. Groups are sorted, so the evaluator sees the same rows whatever the threads.
 //! - **Bad rows** ([`BadRow`]) name the file, line and reason; they are left out of every sum and the
-//!   caller decides whether the run fails. A missing file is fine (a contract that needs it sees no
-//!   rows); a missing required column, an empty file or an unreadable header is a [`LoadError`].
+//!   caller decides whether the run fails. A missing required column, an empty file or an unreadable
+//!   header is a [`LoadError`].
+//! - **What is there** ([`scan`]): the directory is listed once; every entry that is not a data file
+//!   or month folder DATA.md names (misnamed, a folder or FIFO where a file belongs, a dangling link)
+//!   is a [`Finding`] with what it was probably meant to be. A missing file is no error here: whether
+//!   the period needs it is the billing layer's decision ([`DataSet::period_rows`] tells it).
 //! - **Accounting** ([`FileAccount`]): every data row is bad, outside the months read, used by a
 //!   contract, history (an earlier month nobody read), or unmatched (the period's rows no contract used).
 //!
 //! The data set implements [`billc_lang::eval::DataView`]; [`csvio`] does the parallel reading.
 //!
 //! Modules, bottom to top (a module imports only modules listed before it; this root module uses
-//! them all): [`parse`], [`csvio`], [`store`], [`tables`], [`generate`]. Above the language crate
+//! them all): [`parse`], [`scan`], [`csvio`], [`store`], [`tables`], [`generate`]. Above the language crate
 //! (the table schema, months, the demand, the `DataView` trait); it reads files but never writes
 //! outside [`generate`], and never prints.
 

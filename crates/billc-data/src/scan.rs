@@ -438,7 +438,8 @@ fn meant_file(name: &str) -> Option<&'static str> {
     let mut tie = false;
     for f in DATA_FILES {
         let d = edit_distance(stem, f);
-        let limit = if f.len() <= 3 { 1 } else { 2 };
+        // One edit for short names (`notes` is two from `sites`), two for longer ones.
+        let limit = if f.len() <= 5 { 1 } else { 2 };
         if d > limit {
             continue;
         }
@@ -527,6 +528,7 @@ mod tests {
             ("revenu.csv", Some("revenue")),
             ("gl.txt", Some("gl")),
             ("notes.txt", None),
+            ("statistic.csv", Some("statistics")),
             ("g.csv", Some("gl")),
             ("README.md", None),
         ] {

@@ -1,0 +1,186 @@
+//! A run never bills missing data as zero: the bundled example month with its month folder removed,
+//! renamed or replaced, files misnamed or not regular, a period with no data, each refused (or only
+//! reported) with the exact rows of `exceptions.csv` and the exit status; `--allow-missing` bills
+//! anyway and still writes the exception.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+mod common;
+
+use common::billc;
+use std::fs;
+use std::path::Path;
+
+/// A copy of `examples/data` changed by `change`.
+fn example_data(change: impl FnOnce(&Path)) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(Path::new("examples/data"), dir.path());
+    change(dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Runs the README's contracts over `data` for `period`: the exit status, the outcome line on
+/// stderr, and the rows of `exceptions.csv` that are about the data as a whole (no site), with
+/// the temporary folder's name taken out.
+fn run(data: &Path, period: &str, extra: &[&str]) -> String {
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "run",
+        "contracts/",
+        "--data",
+        data.to_str().unwrap(),
+        "--period",
+        period,
+        "--out",
+        out.path().to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let (code, _, stderr) = billc(&args);
+    let outcome = stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or("(billed cleanly)")
+        .replace(&out.path().display().to_string(), "<out>");
+    let exceptions = fs::read_to_string(out.path().join(period).join("exceptions.csv")).unwrap();
+    let rows: Vec<&str> = exceptions.lines().skip(1).filter(|l| l.starts_with(',')).collect();
+    let invoices = out.path().join(period).join("invoices.json").exists();
+    format!(
+        "exit {code}; invoices written: {invoices}\n{outcome}\n{}\n",
+        rows.join("\n")
+    )
+}
+
+fn rename(dir: &Path, from: &str, to: &str) {
+    let to = dir.join(to);
+    fs::create_dir_all(to.parent().unwrap()).unwrap();
+    fs::rename(dir.join(from), to).unwrap();
+}
+
+#[test]
+fn missing_month_folders_and_files_refuse_the_run() {
+    type Change = Box<dyn FnOnce(&Path)>;
+    let cases: Vec<(&str, Change)> = vec![
+        (
+            "month folder removed",
+            Box::new(|d| fs::remove_dir_all(d.join("2025-03")).unwrap()),
+        ),
+        (
+            "month folder named 2025-3",
+            Box::new(|d| rename(d, "2025-03", "2025-3")),
+        ),
+        (
+            "month folder named 2025-13",
+            Box::new(|d| rename(d, "2025-03", "2025-13")),
+        ),
+        (
+            "month folder as 2025/03/",
+            Box::new(|d| rename(d, "2025-03", "2025/03")),
+        ),
+        (
+            "Revenue.csv",
+            Box::new(|d| rename(d, "2025-03/revenue.csv", "2025-03/Revenue.csv")),
+        ),
+        (
+            "timesheet.csv",
+            Box::new(|d| rename(d, "2025-03/timesheets.csv", "2025-03/timesheet.csv")),
+        ),
+        (
+            "revenue (1).csv",
+            Box::new(|d| rename(d, "2025-03/revenue.csv", "2025-03/revenue (1).csv")),
+        ),
+        (
+            "revenue.csv is a folder",
+            Box::new(|d| {
+                fs::remove_file(d.join("2025-03/revenue.csv")).unwrap();
+                fs::create_dir(d.join("2025-03/revenue.csv")).unwrap();
+            }),
+        ),
+        (
+            "revenue.csv is a dangling symbolic link",
+            Box::new(|d| {
+                fs::remove_file(d.join("2025-03/revenue.csv")).unwrap();
+                std::os::unix::fs::symlink("march-revenue.csv", d.join("2025-03/revenue.csv")).unwrap();
+            }),
+        ),
+        (
+            "revenue.csv is a FIFO",
+            Box::new(|d| {
+                fs::remove_file(d.join("2025-03/revenue.csv")).unwrap();
+                let made = std::process::Command::new("mkfifo")
+                    .arg(d.join("2025-03/revenue.csv"))
+                    .status()
+                    .unwrap();
+                assert!(made.success());
+            }),
+        ),
+        (
+            "a misnamed adhoc.csv",
+            Box::new(|d| rename(d, "adhoc.csv", "Adhoc.csv")),
+        ),
+    ];
+    let mut out = String::new();
+    for (name, change) in cases {
+        let data = example_data(change);
+        out.push_str(&format!("== {name}\n{}", run(data.path(), "2025-03", &[])));
+    }
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn a_period_without_data_is_refused() {
+    let data = example_data(|_| {});
+    insta::assert_snapshot!(run(data.path(), "2025-04", &[]));
+}
+
+#[test]
+fn allow_missing_bills_and_still_writes_the_exception() {
+    let data = example_data(|d| rename(d, "2025-03/timesheets.csv", "2025-03/timesheet.csv"));
+    insta::assert_snapshot!(run(data.path(), "2025-03", &["--allow-missing", "timesheets"]));
+}
+
+#[test]
+fn entries_billc_does_not_read_are_only_reported() {
+    let data = example_data(|d| {
+        fs::write(d.join("notes.txt"), "month-end notes\n").unwrap();
+        fs::create_dir(d.join("archive")).unwrap();
+        // A misnamed file of a month the run does not read: a warning, not a refusal.
+        fs::create_dir(d.join("2025-4")).unwrap();
+        fs::write(d.join("2025-4/revenue.csv"), "site\n").unwrap();
+    });
+    insta::assert_snapshot!(run(data.path(), "2025-03", &[]));
+}
+
+#[test]
+fn allow_missing_names_only_data_files() {
+    let data = example_data(|_| {});
+    let (code, _, stderr) = billc(&[
+        "run",
+        "contracts/",
+        "--data",
+        data.path().to_str().unwrap(),
+        "--period",
+        "2025-03",
+        "--out",
+        data.path().join("out").to_str().unwrap(),
+        "--allow-missing",
+        "payroll",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("invalid value 'payroll' for '--allow-missing <FILE>'"),
+        "{stderr}"
+    );
+}
