@@ -26,6 +26,12 @@ fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap()
 }
 
+/// `summary.json` of a period folder, without its measured phase times.
+#[expect(clippy::unwrap_used, reason = "test helper")]
+fn summary_figures(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&common::without_phases(&read(&dir.join("summary.json")))).unwrap()
+}
+
 #[expect(clippy::unwrap_used, reason = "test helper")]
 fn invoices(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&read(&dir.join("invoices.json"))).unwrap()
@@ -96,7 +102,7 @@ fn readme_command_bills_the_example_data() {
     // measured phase times). The README's command bills $3,421,040.34 over 37 invoices, of which
     // four are credits (0929, 1138, 2030, 2515: their credit lines exceed their fees).
     let summary = common::without_phases(&read(&out.path().join("2025-03/summary.json")));
-    let figures: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    let figures = summary_figures(&out.path().join("2025-03"));
     assert_eq!(figures["invoices"]["total"], 37, "{summary}");
     assert_eq!(figures["amounts"]["receivables"], "3628308.86", "{summary}");
     assert_eq!(figures["amounts"]["credits"], "-207268.52", "{summary}");
@@ -345,6 +351,19 @@ fn bad_rows_fail_the_run_unless_told_to_skip_the_site() {
     );
     let dir = out.path().join("2025-06");
     assert!(!dir.join("invoices.json").exists());
+    assert!(!dir.join("invoices-summary.csv").exists());
+    // The figures say so: refused, nothing billed, the two contracts counted but not evaluated.
+    let figures = summary_figures(&dir);
+    assert_eq!(figures["refused"], true);
+    assert_eq!(figures["invoices"]["total"], 0);
+    assert_eq!(figures["amounts"]["net"], "0.00");
+    assert_eq!(
+        figures["contracts"],
+        serde_json::json!({"total": 2, "billed": 0, "failed": 0, "skipped": 0})
+    );
+    assert_eq!(figures["input"]["bad_rows"], 1);
+    assert_eq!(figures["exceptions"]["bad_row"], 1);
+    assert_eq!(figures["exceptions"]["run_refused"], 1);
     let exceptions = read(&dir.join("exceptions.csv"));
     assert!(exceptions.contains("0239,bad_row,revenue.csv:3,"), "{exceptions}");
     assert!(
@@ -360,6 +379,17 @@ fn bad_rows_fail_the_run_unless_told_to_skip_the_site() {
     assert_eq!(json["invoices"][0]["total"], "10.00");
     let exceptions = read(&dir.join("exceptions.csv"));
     assert!(exceptions.contains("0239,site_skipped,"), "{exceptions}");
+    let figures = summary_figures(&dir);
+    assert_eq!(figures["refused"], false);
+    assert_eq!(figures["amounts"]["receivables"], "10.00");
+    assert_eq!(
+        figures["contracts"],
+        serde_json::json!({"total": 2, "billed": 1, "failed": 0, "skipped": 1})
+    );
+    assert_eq!(
+        read(&dir.join("invoices-summary.csv")),
+        "number,site,customer,group,date,due,status,reasons,total\n0238-202506-01-01,0238,Hotel 0238,1,2025-06-30,2025-07-30,ready,,10.00\n"
+    );
 }
 
 #[test]
