@@ -4,16 +4,18 @@
 //! staging folder as every other file ([`crate::publish`]): a reader never sees one run's summary
 //! beside another run's invoices. A refused run writes it too (`"refused": true`, no invoices).
 //!
+//! The README's March 2025 run (`billc run contracts/ --data examples/data --period 2025-03`):
+//!
 //! ```json
 //! {"period": "2025-03",
 //!  "run": {"contracts_digest": "blake3:…", "data_digest": "blake3:…", "billc": "0.1.0"},
 //!  "refused": false,
-//!  "invoices": {"total": 37, "lines": 120, "ready": 35, "needs_approval": 2},
-//!  "amounts": {"receivables": "3421040.34", "credits": "0.00", "net": "3421040.34"},
-//!  "contracts": {"total": 37, "billed": 37, "failed": 0, "skipped": 0},
-//!  "exceptions": {"bad_row": 0, "check_failed": 0, …, "warning": 0},
-//!  "input": {"rows": 163, "bad_rows": 0, "bytes": 12345},
-//!  "phases_seconds": {"contracts": 0.012, "data": 0.004, "evaluation": 0.002}}
+//!  "invoices": {"total": 37, "lines": 81, "ready": 35, "needs_approval": 2},
+//!  "amounts": {"receivables": "3628308.86", "credits": "-207268.52", "net": "3421040.34"},
+//!  "contracts": {"total": 42, "billed": 42, "failed": 0, "skipped": 0},
+//!  "exceptions": {"bad_row": 0, "check_failed": 0, …, "needs_approval": 2, …, "warning": 0},
+//!  "input": {"rows": 132, "bad_rows": 0, "bytes": 8265},
+//!  "phases_seconds": {"contracts": 0.092, "data": 0.03, "evaluation": 0.075}}
 //! ```
 //!
 //! - **Amounts** are decimal strings with exactly two decimals, never floats: `receivables` sums the
