@@ -386,8 +386,19 @@ fn run(console: &Console, args: &RunArgs) -> Outcome {
         .map(|b| format!("{}:{}: {}: {}", b.file, b.line, b.kind.name(), b.reason))
         .collect();
     let tally = summary::Tally::of(&report, compiled.plans.len());
+    // The run's figures for summary.json (the output phase is not over when it is written).
+    let measured = billc_billing::figures::Measured {
+        contracts: compiled.plans.len(),
+        rows,
+        bytes,
+        phases: billc_billing::figures::Phases {
+            contracts: t_compiled.as_secs_f64(),
+            data: (t_loaded - t_compiled).as_secs_f64(),
+            evaluation: (t_evaluated - t_loaded).as_secs_f64(),
+        },
+    };
     std::mem::forget((data, compiled));
-    let dir = match period::write(&lock, &report) {
+    let dir = match period::write(&lock, &report, &measured) {
         Ok(dir) => dir,
         Err(e) => return period_failed(console, &e),
     };
@@ -404,9 +415,9 @@ fn run(console: &Console, args: &RunArgs) -> Outcome {
         rows,
         bytes,
         phases: [
-            t_compiled.as_secs_f64(),
-            (t_loaded - t_compiled).as_secs_f64(),
-            (t_evaluated - t_loaded).as_secs_f64(),
+            measured.phases.contracts,
+            measured.phases.data,
+            measured.phases.evaluation,
             (started.elapsed() - t_evaluated).as_secs_f64(),
         ],
     };

@@ -11,6 +11,7 @@
 //! - `not billed cleanly: …` (contracts failed or skipped, bad rows skipped, exceptions such as
 //!   `unmatched_data`): exit status 1.
 
+use billc_billing::figures::{ContractCounts, exception_counts};
 use billc_billing::invoice::{ExceptionKind, Status};
 use billc_billing::run::RunReport;
 use billc_lang::value::format::format_cents;
@@ -52,25 +53,20 @@ const COUNTED_KINDS: [ExceptionKind; 5] = [
 impl Tally {
     /// `contracts`: how many contracts the run billed (or would have).
     pub fn of(report: &RunReport, contracts: usize) -> Tally {
-        let mut kinds = BTreeMap::new();
-        for e in &report.output.exceptions {
-            *kinds.entry(e.kind.as_str()).or_default() += 1;
-        }
-        let skipped = kinds.get(ExceptionKind::SiteSkipped.as_str()).copied().unwrap_or(0);
+        // Counted as summary.json counts them (a refused run: none failed, none skipped).
+        let counts = ContractCounts::of(report, contracts);
         Tally {
             refused: report.refused,
             unattributed: report.unattributed,
             missing: report.missing.clone(),
             contracts,
-            // A refused run evaluated nothing: its contracts are neither failed nor skipped.
-            failed: if report.refused {
-                0
-            } else {
-                report.failed_contracts.saturating_sub(skipped)
-            },
-            skipped: if report.refused { 0 } else { skipped },
+            failed: counts.failed,
+            skipped: counts.skipped,
             bad_rows: report.bad_rows,
-            kinds,
+            kinds: exception_counts(&report.output.exceptions)
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .collect(),
         }
     }
 

@@ -4,8 +4,9 @@
 //! The publishing itself is tested step by step inside billc-billing (a failure injected at every
 //! step); this test does it to the real binary with SIGKILL. Two reference runs of March 2025 over
 //! the bundled contracts — the bundled example data ("new") and a copy with one revenue amount
-//! changed ("old") — give two sets of files that differ (outputs hold no clock, host or path, so
-//! runs of the same input are byte-identical: nothing needs to be ignored). Then runs alternating
+//! changed ("old") — give two sets of files that differ (outputs hold no host or path, so runs of
+//! the same input are byte-identical but for the measured phase times of `summary.json`, which
+//! [`common::period_files`] leaves out). Then runs alternating
 //! between the two inputs are started into one `--out` and killed after delays spread over a
 //! measured run's duration; after each kill the period folder must be byte-identical to one
 //! reference set. The assertions hold whatever the timing: a kill that comes too late only finds a
@@ -18,24 +19,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BILLC: &str = env!("CARGO_BIN_EXE_billc");
+mod common;
+
+use common::BILLC;
+
 const PERIOD: &str = "2025-03";
 
-/// The files of a period folder: name → bytes.
+/// The files of a period folder: name → bytes (`summary.json` without its phase times).
 type Files = BTreeMap<String, Vec<u8>>;
 
-#[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
 fn files(dir: &Path) -> Files {
-    fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
+    common::period_files(dir)
 }
 
 #[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]

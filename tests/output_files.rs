@@ -68,10 +68,16 @@ fn scratch(name: &str) -> PathBuf {
     reason = "a test helper: a broken fixture should fail the test loudly"
 )]
 fn read_all(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    ["invoices.json", "invoices.csv", "exceptions.csv", "trace.json"]
-        .iter()
-        .map(|n| ((*n).to_owned(), fs::read(dir.join(n)).unwrap()))
-        .collect()
+    [
+        "invoices.json",
+        "invoices.csv",
+        "invoices-summary.csv",
+        "exceptions.csv",
+        "trace.json",
+    ]
+    .iter()
+    .map(|n| ((*n).to_owned(), fs::read(dir.join(n)).unwrap()))
+    .collect()
 }
 
 #[test]
@@ -82,6 +88,27 @@ fn invoices_json_is_as_documented() {
 #[test]
 fn invoices_csv_has_one_row_per_line() {
     insta::assert_snapshot!(output::invoices_csv(&run().invoices).unwrap());
+}
+
+/// One row per invoice, by number; the status reasons joined with `; ` in plain text (no Markdown
+/// quotes), quoted as RFC 4180 asks when they hold a comma or a quote; an unknown due date empty.
+#[test]
+fn invoices_summary_csv_has_one_row_per_invoice() {
+    let mut invoices = run().invoices;
+    let reviewed = invoices.iter_mut().find(|i| i.site == "0412").unwrap();
+    reviewed.customer = "Hotel \"Grand\", Downtown".into();
+    reviewed.status = billc_billing::invoice::Status::NeedsApproval;
+    reviewed.status_reasons = vec![
+        "revenue differs from forecast by `16.89%`, over 10%".into(),
+        "check `payroll` failed".into(),
+    ];
+    reviewed.due = None;
+    let csv = output::invoices_summary_csv(&invoices).unwrap();
+    assert!(
+        csv.contains(",needs_approval,\"revenue differs from forecast by 16.89%, over 10%; check payroll failed\","),
+        "{csv}"
+    );
+    insta::assert_snapshot!(csv);
 }
 
 #[test]
@@ -105,7 +132,16 @@ fn write_creates_the_period_directory() {
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, ["invoices.json", "invoices.csv", "exceptions.csv", "trace.json"]);
+    assert_eq!(
+        names,
+        [
+            "invoices.json",
+            "invoices.csv",
+            "invoices-summary.csv",
+            "exceptions.csv",
+            "trace.json"
+        ]
+    );
     assert_eq!((written.invoices, written.lines, written.exceptions), (3, 9, 4));
     // no temporary files left behind
     let mut entries: Vec<String> = fs::read_dir(&written.dir)
@@ -115,7 +151,13 @@ fn write_creates_the_period_directory() {
     entries.sort();
     assert_eq!(
         entries,
-        ["exceptions.csv", "invoices.csv", "invoices.json", "trace.json"]
+        [
+            "exceptions.csv",
+            "invoices-summary.csv",
+            "invoices.csv",
+            "invoices.json",
+            "trace.json"
+        ]
     );
 }
 

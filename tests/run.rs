@@ -7,7 +7,7 @@ use billc_lang::time::YearMonth;
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::billc;
 
@@ -24,6 +24,12 @@ fn run_june(contracts: &Path, data: &Path, out: &Path, extra: &[&str]) -> (i32, 
 #[expect(clippy::unwrap_used, reason = "test helper")]
 fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap()
+}
+
+/// `summary.json` of a period folder, without its measured phase times.
+#[expect(clippy::unwrap_used, reason = "test helper")]
+fn summary_figures(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&common::without_phases(&read(&dir.join("summary.json")))).unwrap()
 }
 
 #[expect(clippy::unwrap_used, reason = "test helper")]
@@ -69,13 +75,7 @@ fn readme_command_bills_the_example_data() {
             .find(|i| i["site"] == "1138")
             .unwrap();
         assert_eq!(torrance["status"], "needs_approval");
-        for name in [
-            "invoices.csv",
-            "exceptions.csv",
-            "trace.json",
-            "inputs.csv",
-            "unmatched.csv",
-        ] {
+        for name in common::PERIOD_FILES {
             assert!(dir.join(name).is_file(), "{name}");
         }
     }
@@ -98,6 +98,28 @@ fn readme_command_bills_the_example_data() {
         "readme_run_invoices_csv",
         read(&out.path().join("2025-03/invoices.csv"))
     );
+    // What finance reads: one row per invoice, and the run's figures (summary.json without its
+    // measured phase times). The README's command bills $3,421,040.34 over 37 invoices, of which
+    // four are credits (0929, 1138, 2030, 2515: their credit lines exceed their fees).
+    let summary = common::without_phases(&read(&out.path().join("2025-03/summary.json")));
+    let figures = summary_figures(&out.path().join("2025-03"));
+    assert_eq!(figures["invoices"]["total"], 37, "{summary}");
+    assert_eq!(figures["amounts"]["receivables"], "3628308.86", "{summary}");
+    assert_eq!(figures["amounts"]["credits"], "-207268.52", "{summary}");
+    assert_eq!(figures["amounts"]["net"], "3421040.34", "{summary}");
+    assert_eq!(figures["contracts"]["total"], 42, "{summary}");
+    assert_eq!(figures["contracts"]["billed"], 42, "{summary}");
+    assert_eq!(figures["invoices"]["needs_approval"], 2, "{summary}");
+    assert_eq!(figures["exceptions"]["needs_approval"], 2, "{summary}");
+    assert_eq!(figures["refused"], false, "{summary}");
+    insta::assert_snapshot!("readme_run_summary_json", summary);
+    let rows = read(&out.path().join("2025-03/invoices-summary.csv"));
+    assert_eq!(rows.lines().count(), 1 + 37, "{rows}");
+    assert!(
+        rows.starts_with("number,site,customer,group,date,due,status,reasons,total\n"),
+        "{rows}"
+    );
+    insta::assert_snapshot!("readme_run_invoices_summary_csv", rows);
     // The two statements a person must approve: 1138 is far from its forecast, 2503 is always reviewed.
     let exceptions = read(&out.path().join("2025-03/exceptions.csv"));
     let kinds: Vec<&str> = exceptions.lines().skip(1).map(|l| l.get(..19).unwrap_or(l)).collect();
@@ -108,6 +130,65 @@ fn readme_command_bills_the_example_data() {
         unmatched.contains("2407,gl.csv,18,1,\"account 7082, entity 01\""),
         "{unmatched}"
     );
+}
+
+/// The most digits after the point of any dollar amount in `text` (`$3,999.999` → 3).
+fn most_decimals_after_dollar(text: &str) -> usize {
+    text.split('$')
+        .skip(1)
+        .map(|rest| {
+            let amount: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == ',' || *c == '.')
+                .collect();
+            let amount = amount.trim_end_matches(['.', ',']);
+            amount.split_once('.').map_or(0, |(_, cents)| cents.len())
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// What a customer reads: every description and title of every invoice the bundled contracts bill
+/// (January and March over the example data, and generated sites of every kind) shows money in
+/// cents, never more digits, and no internal code.
+#[test]
+fn descriptions_show_money_in_cents_and_words() {
+    assert_eq!(most_decimals_after_dollar("share $3,999.999, profit $38,000.00."), 3);
+    assert_eq!(most_decimals_after_dollar("at $25.08 Per Person Hour."), 2);
+    let out = tempfile::tempdir().unwrap();
+    let g = generated(25);
+    let (g_contracts, g_data) = (g.path().join("contracts"), g.path().join("data"));
+    let runs: [(&Path, &Path, &str); 3] = [
+        (Path::new("contracts"), Path::new("examples/data"), "2025-01"),
+        (Path::new("contracts"), Path::new("examples/data"), "2025-03"),
+        (&g_contracts, &g_data, "2025-06"),
+    ];
+    let mut seen = 0;
+    for (contracts, data, period) in runs {
+        let o = out.path().join(period);
+        billc(&[
+            "run",
+            contracts.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--period",
+            period,
+            "--out",
+            o.to_str().unwrap(),
+        ]);
+        let json = invoices(&o.join(period));
+        for inv in json["invoices"].as_array().unwrap() {
+            for line in inv["lines"].as_array().unwrap() {
+                for field in ["title", "description"] {
+                    let text = line[field].as_str().unwrap();
+                    assert!(most_decimals_after_dollar(text) <= 2, "{}: {text}", inv["number"]);
+                    assert!(!text.contains("MidMonthBilling"), "{}: {text}", inv["number"]);
+                    seen += usize::from(text.contains('$'));
+                }
+            }
+        }
+    }
+    assert!(seen > 20, "only {seen} texts with amounts");
 }
 
 // ------------------------------------------------------------------------------------------ bad data
@@ -270,6 +351,19 @@ fn bad_rows_fail_the_run_unless_told_to_skip_the_site() {
     );
     let dir = out.path().join("2025-06");
     assert!(!dir.join("invoices.json").exists());
+    assert!(!dir.join("invoices-summary.csv").exists());
+    // The figures say so: refused, nothing billed, the two contracts counted but not evaluated.
+    let figures = summary_figures(&dir);
+    assert_eq!(figures["refused"], true);
+    assert_eq!(figures["invoices"]["total"], 0);
+    assert_eq!(figures["amounts"]["net"], "0.00");
+    assert_eq!(
+        figures["contracts"],
+        serde_json::json!({"total": 2, "billed": 0, "failed": 0, "skipped": 0})
+    );
+    assert_eq!(figures["input"]["bad_rows"], 1);
+    assert_eq!(figures["exceptions"]["bad_row"], 1);
+    assert_eq!(figures["exceptions"]["run_refused"], 1);
     let exceptions = read(&dir.join("exceptions.csv"));
     assert!(exceptions.contains("0239,bad_row,revenue.csv:3,"), "{exceptions}");
     assert!(
@@ -285,6 +379,17 @@ fn bad_rows_fail_the_run_unless_told_to_skip_the_site() {
     assert_eq!(json["invoices"][0]["total"], "10.00");
     let exceptions = read(&dir.join("exceptions.csv"));
     assert!(exceptions.contains("0239,site_skipped,"), "{exceptions}");
+    let figures = summary_figures(&dir);
+    assert_eq!(figures["refused"], false);
+    assert_eq!(figures["amounts"]["receivables"], "10.00");
+    assert_eq!(
+        figures["contracts"],
+        serde_json::json!({"total": 2, "billed": 1, "failed": 0, "skipped": 1})
+    );
+    assert_eq!(
+        read(&dir.join("invoices-summary.csv")),
+        "number,site,customer,group,date,due,status,reasons,total\n0238-202506-01-01,0238,Hotel 0238,1,2025-06-30,2025-07-30,ready,,10.00\n"
+    );
 }
 
 #[test]
@@ -349,6 +454,8 @@ fn run_generated(g: &Path, out: &Path, threads: &str) -> String {
     stdout
 }
 
+/// Every file byte for byte, `summary.json` without its `phases_seconds` object (the one part that
+/// is measured, not computed: README → Running a month).
 #[test]
 fn output_is_byte_identical_whatever_the_threads() {
     let g = generated(40);
@@ -356,19 +463,16 @@ fn output_is_byte_identical_whatever_the_threads() {
     let many = tempfile::tempdir().unwrap();
     run_generated(g.path(), one.path(), "1");
     run_generated(g.path(), many.path(), "4");
-    let files: Vec<PathBuf> = fs::read_dir(one.path().join("2025-06"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(files.len(), 6);
-    for f in files {
-        let name = f.file_name().unwrap();
-        assert_eq!(
-            fs::read(&f).unwrap(),
-            fs::read(many.path().join("2025-06").join(name)).unwrap(),
-            "{name:?} differs"
-        );
+    let (one, many) = (
+        common::period_files(&one.path().join("2025-06")),
+        common::period_files(&many.path().join("2025-06")),
+    );
+    let names: Vec<&str> = one.keys().map(String::as_str).collect();
+    assert_eq!(names, common::PERIOD_FILES);
+    for (name, bytes) in &one {
+        assert!(many.get(name) == Some(bytes), "{name} differs");
     }
+    assert_eq!(one.len(), many.len());
 }
 
 #[test]

@@ -158,7 +158,7 @@ pub fn revenue_share() -> Invoice {
         &["mid_month_advance"],
         advance_line,
     );
-    advance.description = "MidMonthBilling".into();
+    advance.description = "Mid-month billing advance".into();
     invoice("0238-202503-01-01", "0238", vec![fees, advance])
 }
 

@@ -3,8 +3,8 @@
 //!
 //! These are plain owned data (no salsa ids, no spans into live sources): [`crate::run`] builds them
 //! from the evaluator's lines ([`billc_lang::trace`]), [`crate::output`] writes them
-//! (`invoices.json`, `invoices.csv`, `exceptions.csv`, `trace.json`) and [`crate::explain`] reads the
-//! trace back. Amounts are exact decimals, already rounded to cents where a line was made.
+//! (`invoices.json`, `invoices.csv`, `invoices-summary.csv`, `exceptions.csv`, `trace.json`) and
+//! [`crate::explain`] reads the trace back. Amounts are exact decimals, already rounded to cents where a line was made.
 
 pub use billc_lang::trace::{Fact, InvoiceLine, SourceLoc, TraceNode};
 use chrono::NaiveDate;
@@ -98,6 +98,23 @@ pub enum ExceptionKind {
 }
 
 impl ExceptionKind {
+    /// Every kind, in the order of their names (the order `exceptions.csv` sorts them in):
+    /// `summary.json` counts each, zeros included.
+    pub const ALL: [ExceptionKind; 12] = [
+        ExceptionKind::BadRow,
+        ExceptionKind::CheckFailed,
+        ExceptionKind::ContractFailed,
+        ExceptionKind::DuplicateInvoice,
+        ExceptionKind::MissingData,
+        ExceptionKind::NeedsApproval,
+        ExceptionKind::NoInvoice,
+        ExceptionKind::RunRefused,
+        ExceptionKind::SiteSkipped,
+        ExceptionKind::UnmatchedData,
+        ExceptionKind::UnreadFile,
+        ExceptionKind::Warning,
+    ];
+
     /// The name written in `exceptions.csv` and the run summary.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -146,4 +163,31 @@ pub struct Exception {
     pub location: String,
     /// Why, in one sentence.
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ExceptionKind;
+
+    /// `ALL` holds every kind once, sorted: a kind added to the enum without being added to `ALL`
+    /// fails to compile here (the match has no wildcard).
+    #[test]
+    fn all_holds_every_kind_sorted() {
+        let position = |k: ExceptionKind| match k {
+            ExceptionKind::BadRow => 0,
+            ExceptionKind::CheckFailed => 1,
+            ExceptionKind::ContractFailed => 2,
+            ExceptionKind::DuplicateInvoice => 3,
+            ExceptionKind::MissingData => 4,
+            ExceptionKind::NeedsApproval => 5,
+            ExceptionKind::RunRefused => 6,
+            ExceptionKind::SiteSkipped => 7,
+            ExceptionKind::UnmatchedData => 8,
+            ExceptionKind::Warning => 9,
+        };
+        for (i, k) in ExceptionKind::ALL.iter().enumerate() {
+            assert_eq!(position(*k), i, "{k}");
+        }
+        assert!(ExceptionKind::ALL.windows(2).all(|w| w[0] < w[1]));
+    }
 }

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `invoices.json` | the run, exact and machine-readable ([`invoices_json`]) |
 //! | `invoices.csv` | one row per line: `number,site,group,date,title,gl,amount` ([`invoices_csv`]) |
+//! | `invoices-summary.csv` | one row per invoice: `number,site,customer,group,date,due,status,reasons,total` ([`invoices_summary_csv`]) |
 //! | `exceptions.csv` | `site,kind,location,message`, sorted ([`exceptions_csv`]) |
 //! | `trace.json` | every invoice in full, with the trace of every line, read back by `billc explain` ([`trace_json`], [`read_trace`]) |
 //!
@@ -24,6 +25,13 @@
 //! `invoices.json` holds the fields DATA.md shows, in that order, plus four that people and tools need:
 //! `customer` (after `contract`), `group_title` (after `group`, `null` when none), `terms` (after `due`)
 //! and `status_reasons` (after `status`). `due` is `null` when the terms could not be read.
+//!
+//! `invoices-summary.csv` is what finance reads an invoice by without its lines: `customer` as the
+//! contract names it, `due` empty when the terms could not be read, `status` `ready` or
+//! `needs_approval`, `reasons` the status reasons joined with `; ` in plain text (the terminal's
+//! Markdown quotes dropped, as in `exceptions.csv`), `total` with two decimals. The period folder
+//! also holds `summary.json`, the run's figures, written beside `inputs.csv` by
+//! [`crate::period::write`] ([`crate::figures`]).
 //!
 //! Only [`write`] and [`read_trace`] touch the file system; the renderers are pure and tested directly.
 
@@ -69,10 +77,13 @@ pub struct Written {
 /// The file names inside `<out>/<period>/`.
 pub const INVOICES_JSON: &str = "invoices.json";
 pub const INVOICES_CSV: &str = "invoices.csv";
+pub const INVOICES_SUMMARY_CSV: &str = "invoices-summary.csv";
 pub const EXCEPTIONS_CSV: &str = "exceptions.csv";
 pub const TRACE_JSON: &str = "trace.json";
+/// The run's figures ([`crate::figures`]), written by [`crate::period::write`].
+pub const SUMMARY_JSON: &str = "summary.json";
 
-/// Writes the four output files into `<out_dir>/<YYYY-MM>/` as one run: locked, staged in a fresh
+/// Writes the five invoice and exception files into `<out_dir>/<YYYY-MM>/` as one run: locked, staged in a fresh
 /// folder and published at once ([`crate::publish`]), so a reader never sees half a run.
 pub fn write(out_dir: &Path, run: &RunOutput) -> io::Result<Written> {
     let lock = crate::publish::lock(out_dir).map_err(io::Error::other)?;
@@ -88,7 +99,7 @@ pub fn write(out_dir: &Path, run: &RunOutput) -> io::Result<Written> {
     Ok(written)
 }
 
-/// Writes the four output files into a staging folder; `hook` is called before each file.
+/// Writes the five invoice and exception files into a staging folder; `hook` is called before each file.
 pub fn write_files(
     staging: &Staging,
     run: &RunOutput,
@@ -96,23 +107,29 @@ pub fn write_files(
 ) -> io::Result<Written> {
     let invoices = sorted_invoices(&run.invoices);
     // The trace is by far the largest file (hundreds of MB for a large run): it is streamed to
-    // disk while the other three are rendered.
+    // disk while the other four are rendered.
     hook(TRACE_JSON)?;
     let trace_file = staging.create(TRACE_JSON)?;
     let (trace, others) = rayon::join(
         || stream_trace_json(trace_file, run.period, &invoices),
-        || -> io::Result<[String; 3]> {
+        || -> io::Result<[String; 4]> {
             Ok([
                 render_invoices_json(run, &invoices)?,
                 render_invoices_csv(&invoices)?,
+                render_invoices_summary_csv(&invoices)?,
                 exceptions_csv(&run.exceptions)?,
             ])
         },
     );
     trace?;
-    let [json, csv, exceptions] = others?;
-    let mut written = Vec::with_capacity(4);
-    for (name, text) in [(INVOICES_JSON, json), (INVOICES_CSV, csv), (EXCEPTIONS_CSV, exceptions)] {
+    let [json, csv, summary, exceptions] = others?;
+    let mut written = Vec::with_capacity(5);
+    for (name, text) in [
+        (INVOICES_JSON, json),
+        (INVOICES_CSV, csv),
+        (INVOICES_SUMMARY_CSV, summary),
+        (EXCEPTIONS_CSV, exceptions),
+    ] {
         staging.write_with(name, text.as_bytes(), hook)?;
         written.push(staging.dir().join(name));
     }
@@ -134,6 +151,12 @@ pub fn invoices_json(run: &RunOutput) -> io::Result<String> {
 /// `invoices.csv`: header `number,site,group,date,title,gl,amount`, one row per line, invoices by number.
 pub fn invoices_csv(invoices: &[Invoice]) -> io::Result<String> {
     render_invoices_csv(&sorted_invoices(invoices))
+}
+
+/// `invoices-summary.csv`: header `number,site,customer,group,date,due,status,reasons,total`, one
+/// row per invoice, by number.
+pub fn invoices_summary_csv(invoices: &[Invoice]) -> io::Result<String> {
+    render_invoices_summary_csv(&sorted_invoices(invoices))
 }
 
 /// `exceptions.csv`: header `site,kind,location,message`, rows sorted by those four fields.
@@ -285,11 +308,22 @@ struct JsonRun<'a> {
     invoices: Vec<JsonInvoice<'a>>,
 }
 
+/// The `run` object of `invoices.json` and `summary.json`: what the run read, and which billc.
 #[derive(Serialize)]
-struct JsonMeta<'a> {
+pub(crate) struct JsonMeta<'a> {
     contracts_digest: &'a str,
     data_digest: &'a str,
     billc: &'static str,
+}
+
+impl<'a> JsonMeta<'a> {
+    pub(crate) fn of(run: &'a RunOutput) -> JsonMeta<'a> {
+        JsonMeta {
+            contracts_digest: &run.contracts_digest,
+            data_digest: &run.data_digest,
+            billc: env!("CARGO_PKG_VERSION"),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -321,11 +355,7 @@ struct JsonLine<'a> {
 fn render_invoices_json(run: &RunOutput, invoices: &[&Invoice]) -> io::Result<String> {
     let doc = JsonRun {
         period: run.period.to_string(),
-        run: JsonMeta {
-            contracts_digest: &run.contracts_digest,
-            data_digest: &run.data_digest,
-            billc: env!("CARGO_PKG_VERSION"),
-        },
+        run: JsonMeta::of(run),
         invoices: invoices
             .iter()
             .map(|i| JsonInvoice {
@@ -381,6 +411,29 @@ fn render_invoices_csv(invoices: &[&Invoice]) -> io::Result<String> {
     csv_finish(w)
 }
 
+// ---- invoices-summary.csv ---------------------------------------------------------------------
+
+fn render_invoices_summary_csv(invoices: &[&Invoice]) -> io::Result<String> {
+    let mut w = csv_writer();
+    w.write_record([
+        "number", "site", "customer", "group", "date", "due", "status", "reasons", "total",
+    ])?;
+    for i in invoices {
+        w.write_record([
+            i.number.as_str(),
+            &i.site,
+            &i.customer,
+            &i.group.to_string(),
+            &i.date.to_string(),
+            &i.due.map(|d| d.to_string()).unwrap_or_default(),
+            i.status.as_str(),
+            &plain_text(&i.status_reasons.join("; ")),
+            &plain_amount(i.total),
+        ])?;
+    }
+    csv_finish(w)
+}
+
 // ---- trace.json -------------------------------------------------------------------------------
 
 /// Writes `trace.json` to `path` (the same bytes as [`trace_json`]).
@@ -429,7 +482,8 @@ fn write_trace_json(w: &mut impl io::Write, period: YearMonth, invoices: &[&Invo
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-fn pretty_json<T: Serialize>(value: &T) -> io::Result<String> {
+/// Pretty-printed JSON (two-space indentation) ending with a newline.
+pub(crate) fn pretty_json<T: Serialize>(value: &T) -> io::Result<String> {
     let mut text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
     text.push('\n');
     Ok(text)

@@ -1,11 +1,13 @@
 //! One period billed end to end, the way `billc run` does it and the tests repeat it: the contract
 //! files read and checked ([`read_contracts`], [`compile`]), the data directory loaded for what the
 //! contracts can read, every contract evaluated ([`crate::run`]), and the period folder written
-//! ([`write`]).
+//! ([`write`]: the invoice files, the exceptions, the row accounting and `summary.json`, the run's
+//! figures with the phase times the caller measured, all published at once).
 //!
 //! The command line adds only what is about people: arguments, the progress bar, the summary and the
 //! exit status. Nothing here prints; every failure is a [`PeriodError`] value.
 
+use crate::figures::{self, Measured};
 use crate::output;
 use crate::publish::{self, LockError, OutLock};
 use crate::run::{self, RunOptions, RunReport};
@@ -154,18 +156,21 @@ pub fn bill(compiled: &Compiled, data: &DataSet, options: &PeriodOptions, progre
     run::run(&compiled.plans, data, run_options, compiled.digest.clone(), progress)
 }
 
-/// Writes `<out>/<period>/` as one whole run ([`crate::publish`]): the invoice files, the
-/// exceptions and the row accounting. A refused run writes its exceptions and accounting only, so the
-/// invoice files of an earlier run of the period are gone with it and nobody mistakes them for this
-/// run's. Returns the period folder.
-pub fn write(lock: &OutLock, report: &RunReport) -> Result<PathBuf, PeriodError> {
-    write_with(lock, report, &mut |_| Ok(()))
+/// Writes `<out>/<period>/` as one whole run ([`crate::publish`]): the invoice files
+/// ([`output::write_files`]: `invoices.json`, `invoices.csv`, `invoices-summary.csv`, `trace.json`),
+/// the exceptions, the row accounting (`inputs.csv`, `unmatched.csv`) and the run's figures
+/// (`summary.json`, [`crate::figures`], with what the caller `measured`). A refused run writes its
+/// exceptions, accounting and figures only, so the invoice files of an earlier run of the period are
+/// gone with it and nobody mistakes them for this run's. Returns the period folder.
+pub fn write(lock: &OutLock, report: &RunReport, measured: &Measured) -> Result<PathBuf, PeriodError> {
+    write_with(lock, report, measured, &mut |_| Ok(()))
 }
 
 /// [`write`], calling `hook` before each file and each step of publishing (for fault tests).
 pub fn write_with(
     lock: &OutLock,
     report: &RunReport,
+    measured: &Measured,
     hook: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> Result<PathBuf, PeriodError> {
     let dir = lock.out().join(report.output.period.to_string());
@@ -189,6 +194,10 @@ pub fn write_with(
     let unmatched = output::unmatched_csv(&report.unread).map_err(fail)?;
     staging
         .write_with("unmatched.csv", unmatched.as_bytes(), hook)
+        .map_err(fail)?;
+    let summary = figures::summary_json(report, measured).map_err(fail)?;
+    staging
+        .write_with(output::SUMMARY_JSON, summary.as_bytes(), hook)
         .map_err(fail)?;
     staging.publish_with(hook).map_err(fail)
 }

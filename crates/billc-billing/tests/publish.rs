@@ -4,6 +4,7 @@
 
 #![expect(clippy::unwrap_used, reason = "a test file: a helper that fails fails the test")]
 
+use billc_billing::figures::Measured;
 use billc_billing::invoice::{Exception, ExceptionKind};
 use billc_billing::output::RunOutput;
 use billc_billing::period;
@@ -14,6 +15,19 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::Path;
+
+/// What the command line would have measured: fixed here, so that two writes of a report are
+/// byte-identical.
+const MEASURED: Measured = Measured {
+    contracts: 1,
+    rows: 10,
+    bytes: 100,
+    phases: billc_billing::figures::Phases {
+        contracts: 0.25,
+        data: 0.5,
+        evaluation: 0.125,
+    },
+};
 
 fn report(message: &str, refused: bool) -> RunReport {
     RunReport {
@@ -72,7 +86,7 @@ fn steps_of(report: &RunReport) -> Vec<String> {
     let out = tempfile::tempdir().unwrap();
     let lock = period::lock(out.path()).unwrap();
     let mut steps = Vec::new();
-    period::write_with(&lock, report, &mut |s| {
+    period::write_with(&lock, report, &MEASURED, &mut |s| {
         steps.push(s.to_string());
         Ok(())
     })
@@ -89,11 +103,11 @@ fn a_failure_at_any_step_leaves_the_whole_old_run_or_the_whole_new_one() {
         for (i, step) in steps.iter().enumerate() {
             let out = tempfile::tempdir().unwrap();
             let lock = period::lock(out.path()).unwrap();
-            period::write(&lock, &old).unwrap();
+            period::write(&lock, &old, &MEASURED).unwrap();
             let before = folder(out.path());
             assert!(before["exceptions.csv"].contains("old run"));
             let mut n = 0;
-            let failed = period::write_with(&lock, &new, &mut |_| {
+            let failed = period::write_with(&lock, &new, &MEASURED, &mut |_| {
                 n += 1;
                 if n == i + 1 {
                     Err(io::Error::other("injected"))
@@ -112,7 +126,7 @@ fn a_failure_at_any_step_leaves_the_whole_old_run_or_the_whole_new_one() {
                 assert_eq!(seen, before, "failure at {step}");
             }
             // The next run cleans up and publishes in full.
-            period::write(&lock, &new).unwrap();
+            period::write(&lock, &new, &MEASURED).unwrap();
             assert_eq!(folder(out.path()), folder_of(&new), "after a failure at {step}");
             assert_eq!(leftovers(out.path()), Vec::<String>::new(), "after a failure at {step}");
         }
@@ -122,7 +136,7 @@ fn a_failure_at_any_step_leaves_the_whole_old_run_or_the_whole_new_one() {
 fn folder_of(report: &RunReport) -> BTreeMap<String, String> {
     let out = tempfile::tempdir().unwrap();
     let lock = period::lock(out.path()).unwrap();
-    period::write(&lock, report).unwrap();
+    period::write(&lock, report, &MEASURED).unwrap();
     folder(out.path())
 }
 
@@ -130,11 +144,13 @@ fn folder_of(report: &RunReport) -> BTreeMap<String, String> {
 fn a_refused_run_removes_the_invoice_files_of_the_one_before() {
     let out = tempfile::tempdir().unwrap();
     let lock = period::lock(out.path()).unwrap();
-    period::write(&lock, &report("billed", false)).unwrap();
+    period::write(&lock, &report("billed", false), &MEASURED).unwrap();
     assert!(folder(out.path()).contains_key("invoices.json"));
-    period::write(&lock, &report("refused", true)).unwrap();
+    period::write(&lock, &report("refused", true), &MEASURED).unwrap();
     let names: Vec<String> = folder(out.path()).into_keys().collect();
-    assert_eq!(names, ["exceptions.csv", "inputs.csv", "unmatched.csv"]);
+    assert_eq!(names, ["exceptions.csv", "inputs.csv", "summary.json", "unmatched.csv"]);
+    let summary = &folder(out.path())["summary.json"];
+    assert!(summary.contains("\"refused\": true,"), "{summary}");
 }
 
 #[test]
@@ -160,14 +176,14 @@ fn links_planted_in_the_output_folder_are_never_followed() {
     // The period itself a link to a folder outside, and the names of files inside a run folder.
     std::os::unix::fs::symlink(outside.path(), out.path().join("2025-03")).unwrap();
     let lock = period::lock(out.path()).unwrap();
-    period::write(&lock, &report("run", false)).unwrap();
+    period::write(&lock, &report("run", false), &MEASURED).unwrap();
     assert_eq!(fs::read_to_string(&victim).unwrap(), "keep me");
     assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 1);
     assert!(folder(out.path())["exceptions.csv"].contains("run"));
     // A run folder whose link is replaced by one pointing outside is not removed afterwards either.
     fs::remove_file(out.path().join("2025-03")).unwrap();
     std::os::unix::fs::symlink(outside.path(), out.path().join("2025-03")).unwrap();
-    period::write(&lock, &report("again", false)).unwrap();
+    period::write(&lock, &report("again", false), &MEASURED).unwrap();
     assert_eq!(fs::read_to_string(&victim).unwrap(), "keep me");
 }
 
@@ -178,7 +194,7 @@ fn a_folder_written_by_an_older_billc_is_replaced_whole() {
     fs::create_dir(&legacy).unwrap();
     fs::write(legacy.join("trace.json"), "old").unwrap();
     let lock = period::lock(out.path()).unwrap();
-    period::write(&lock, &report("new", false)).unwrap();
+    period::write(&lock, &report("new", false), &MEASURED).unwrap();
     assert!(fs::symlink_metadata(&legacy).unwrap().file_type().is_symlink());
     assert_ne!(folder(out.path())["trace.json"], "old");
     assert_eq!(leftovers(out.path()), Vec::<String>::new());

@@ -88,6 +88,18 @@ fn push_text(args: &mut Vec<String>, key: &str, value: &Option<String>) {
     }
 }
 
+/// The description of a mid-month advance line in words. PowerBill's `lineTitle` holds one of two
+/// codes (RULES.md §5), which the customer would otherwise read on the invoice: `MidMonthBilling`
+/// is what the stdlib's default says ("Mid-month billing advance"), so it is left out; `PreBill` is
+/// written "Pre-billed advance". Any other text is the contract's own and is kept.
+fn advance_description(line_title: &Option<String>) -> Option<String> {
+    match line_title.as_deref().map(str::trim) {
+        Some("MidMonthBilling") => None,
+        Some("PreBill") => Some("Pre-billed advance".into()),
+        other => other.map(str::to_string),
+    }
+}
+
 /// Adds `group N` (the helper gives " group N" or nothing).
 fn push_group(args: &mut Vec<String>, group: &str) {
     if !group.is_empty() {
@@ -836,7 +848,7 @@ impl<'c> Emitter<'c> {
         }
         let group = self.group(first.invoice_group, &format!("{path}.invoiceGroup"));
         let mut args = vec![format!("amount {}", money(first.amount.value()))];
-        push_text(&mut args, "title", &first.line_title);
+        push_text(&mut args, "title", &advance_description(&first.line_title));
         push_group(&mut args, &group);
         self.component("mid_month_advance", &args);
     }
@@ -972,5 +984,20 @@ impl<'c> Emitter<'c> {
             self.line(2, "]");
         }
         self.line(1, "}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::advance_description;
+
+    /// The two PowerBill codes become words (or the stdlib default); other text stays as written.
+    #[test]
+    fn advance_codes_become_words() {
+        let d = |t: Option<&str>| advance_description(&t.map(str::to_string));
+        assert_eq!(d(Some("MidMonthBilling")), None);
+        assert_eq!(d(Some("PreBill")), Some("Pre-billed advance".into()));
+        assert_eq!(d(Some("Advance for March")), Some("Advance for March".into()));
+        assert_eq!(d(None), None);
     }
 }

@@ -441,7 +441,7 @@ impl<'p> Machine<'p> {
                 for p in parts {
                     match p {
                         TextPart::Lit(l) => s.push_str(l),
-                        TextPart::Expr(x) => s.push_str(&self.eval(x, scope, cx)?.display()),
+                        TextPart::Expr(x) => s.push_str(&self.eval(x, scope, cx)?.display_in_text()),
                     }
                 }
                 Ok(Value::text(&s))

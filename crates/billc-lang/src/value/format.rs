@@ -1,7 +1,8 @@
-//! The one place numbers are written for people and for files: money exactly as computed (traces,
-//! descriptions), money rounded to cents (invoices, messages), plain two-decimal amounts (CSV and
-//! JSON outputs) and percentages. Rounding for display is half away from zero, as a line is
-//! rounded (RULES.md §3); nothing here changes a value that is billed.
+//! The one place numbers are written for people and for files: money exactly as computed
+//! (traces), money rounded to cents (invoices, messages, and text interpolation: descriptions and
+//! check messages, see `Value::display_in_text`), plain two-decimal amounts (CSV and JSON outputs)
+//! and percentages. Rounding for display is half away from zero, as a line is rounded (RULES.md
+//! §3); nothing here changes a value that is billed.
 
 use crate::ty::Currency;
 use rust_decimal::{Decimal, RoundingStrategy};

@@ -113,10 +113,29 @@ impl Value {
         Value::Text(Arc::from(s))
     }
 
-    /// Renders for people: `$1,234.56`, `12.5%`, `160.25 h`, `2025-06`.
+    /// Renders for people, exactly: `$1,234.56`, `$12,846.875` (a trace shows every digit),
+    /// `12.5%`, `160.25 h`, `2025-06`. Text interpolation uses [`Value::display_in_text`].
     pub fn display(&self) -> String {
+        self.render(Digits::Exact)
+    }
+
+    /// Renders as text interpolation writes it (`desc "share {x}"`): what an invoice shows a
+    /// customer. Like [`Value::display`], except that money is rounded to cents, half away from zero
+    /// — the rule a line amount is rounded by (RULES.md §3, [`money::cents`]) — so `$3,999.999`
+    /// reads `$4,000.00`. Only the text is rounded: the amounts computed and billed are untouched.
+    /// Rates keep their exact digits (`$1.305/room` is the contract's price, not an amount due);
+    /// money inside lists and records is rounded alike.
+    pub fn display_in_text(&self) -> String {
+        self.render(Digits::Cents)
+    }
+
+    fn render(&self, digits: Digits) -> String {
+        let amount = |d: Decimal, c: Currency| match digits {
+            Digits::Exact => format_money(d, c),
+            Digits::Cents => format_money(money::cents(d), c),
+        };
         match self {
-            Value::Money(d, c) => format_money(*d, *c),
+            Value::Money(d, c) => amount(*d, *c),
             Value::Percent(d) => format!("{}%", trim(*d * Decimal::ONE_HUNDRED)),
             Value::Number(d) => trim(*d),
             Value::Quantity(d, Unit::Hour) => format!("{} h", trim(*d)),
@@ -137,34 +156,44 @@ impl Value {
             Value::Enum(t) => t.to_string(),
             Value::Bool(b) => b.to_string(),
             Value::List(items) => {
-                let parts: Vec<String> = items.iter().map(Value::display).collect();
+                let parts: Vec<String> = items.iter().map(|v| v.render(digits)).collect();
                 format!("[{}]", parts.join(", "))
             }
             Value::Record(fields) => {
-                let parts: Vec<String> = fields.iter().map(|(n, v)| format!("{n}: {}", v.display())).collect();
+                let parts: Vec<String> = fields
+                    .iter()
+                    .map(|(n, v)| format!("{n}: {}", v.render(digits)))
+                    .collect();
                 format!("{{{}}}", parts.join(", "))
             }
             Value::Tiers(tiers) => {
                 let parts: Vec<String> = tiers
                     .iter()
                     .map(|t| {
-                        let mut s = t.price.display();
+                        let mut s = t.price.render(digits);
                         if let Some(l) = &t.limit {
                             s.push_str(" up to ");
-                            s.push_str(&l.display());
+                            s.push_str(&l.render(digits));
                         }
                         if let Some(f) = &t.fee {
                             s.push_str(" plus ");
-                            s.push_str(&f.display());
+                            s.push_str(&f.render(digits));
                         }
                         s
                     })
                     .collect();
                 format!("{{ {} }}", parts.join(", "))
             }
-            Value::TierResult(t) => format_money(t.due, t.currency),
+            Value::TierResult(t) => amount(t.due, t.currency),
         }
     }
+}
+
+/// How [`Value::render`] writes money: every digit (traces), or rounded to cents (text).
+#[derive(Clone, Copy)]
+enum Digits {
+    Exact,
+    Cents,
 }
 
 fn plural(unit: Unit, d: Decimal) -> &'static str {
@@ -183,3 +212,38 @@ fn plural(unit: Unit, d: Decimal) -> &'static str {
 }
 
 pub use format::{format_money, trim};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    /// Interpolated money is what a customer reads: cents, never more digits; the exact value
+    /// (what traces show and lines are computed from) is unchanged.
+    #[test]
+    fn text_shows_money_in_cents() {
+        let share = Value::Money(dec!(3999.999), Currency::USD);
+        assert_eq!(share.display_in_text(), "$4,000.00");
+        assert_eq!(share.display(), "$3,999.999");
+        assert_eq!(share, Value::Money(dec!(3999.999), Currency::USD));
+        let cases = [
+            (dec!(1102.6025), "$1,102.60"),
+            (dec!(0.005), "$0.01"),
+            (dec!(-0.005), "-$0.01"),
+            (dec!(-0.004), "$0.00"),
+            (dec!(38000), "$38,000.00"),
+            (dec!(12.5), "$12.50"),
+        ];
+        for (d, want) in cases {
+            assert_eq!(Value::Money(d, Currency::USD).display_in_text(), want, "{d}");
+        }
+        let list = Value::List(Arc::new(vec![
+            Value::Money(dec!(1.234), Currency::USD),
+            Value::Number(dec!(1.234)),
+        ]));
+        assert_eq!(list.display_in_text(), "[$1.23, 1.234]");
+        // A rate is a price, not an amount due: its digits stay.
+        let rate = Value::Rate(dec!(1.305), Currency::USD, Unit::Room);
+        assert_eq!(rate.display_in_text(), rate.display());
+    }
+}
