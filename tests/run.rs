@@ -379,6 +379,13 @@ fn bad_rows_fail_the_run_unless_told_to_skip_the_site() {
     assert_eq!(json["invoices"][0]["total"], "10.00");
     let exceptions = read(&dir.join("exceptions.csv"));
     assert!(exceptions.contains("0239,site_skipped,"), "{exceptions}");
+    // Its good row is not billed because its contract was skipped, not for want of a contract.
+    assert!(
+        exceptions.contains(
+            "0239,unmatched_data,revenue.csv:4,1 row of 2025-06 not billed: the contract of site 0239 made no invoice (see its own row)"
+        ),
+        "{exceptions}"
+    );
     let figures = summary_figures(&dir);
     assert_eq!(figures["refused"], false);
     assert_eq!(figures["amounts"]["receivables"], "10.00");

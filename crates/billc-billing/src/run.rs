@@ -220,6 +220,7 @@ pub fn run(
             true
         }
     });
+    let planned: BTreeSet<&str> = plans.iter().map(|p| p.site.as_str()).collect();
     let (accounts, unmatched) = data.account(&contract_sites);
     let (unread, unmatched): (Vec<_>, Vec<_>) = unmatched.into_iter().partition(|u| contract_sites.contains(&u.site));
     for u in unmatched {
@@ -228,12 +229,22 @@ pub fn run(
         } else {
             u.file.clone()
         };
-        exceptions.push(exception(
-            &u.site,
-            ExceptionKind::UnmatchedData,
-            location,
-            format!("{} rows of {} not used by any contract: {}", u.rows, period, u.what),
-        ));
+        // A site whose contract failed or was skipped has a contract: its rows are not billed
+        // because of that contract's own row, not because nobody bills the site.
+        let rows = if u.rows == 1 {
+            "1 row".to_owned()
+        } else {
+            format!("{} rows", u.rows)
+        };
+        let message = if planned.contains(u.site.as_str()) {
+            format!(
+                "{rows} of {period} not billed: the contract of site {} made no invoice (see its own row)",
+                u.site
+            )
+        } else {
+            format!("{rows} of {period} not used by any contract: {}", u.what)
+        };
+        exceptions.push(exception(&u.site, ExceptionKind::UnmatchedData, location, message));
     }
     RunReport {
         output: RunOutput {
