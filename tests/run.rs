@@ -35,8 +35,8 @@ fn invoices(dir: &Path) -> serde_json::Value {
 fn readme_command_bills_the_example_data() {
     let out = tempfile::tempdir().unwrap();
     let o = out.path().to_str().unwrap();
-    for (period, total) in [("2025-01", "24000.00"), ("2025-03", "12846.88")] {
-        let (code, stdout, stderr) = billc(&[
+    let run = |period: &str, extra: &[&str]| {
+        let mut args = vec![
             "run",
             "contracts/",
             "--data",
@@ -45,8 +45,41 @@ fn readme_command_bills_the_example_data() {
             period,
             "--out",
             o,
-        ]);
-        // January has no forecast for six reviewed sites (missing_data): billed, but not cleanly.
+        ];
+        args.extend_from_slice(extra);
+        billc(&args)
+    };
+    let kinds = |period: &str| -> Vec<String> {
+        let exceptions = read(&out.path().join(period).join("exceptions.csv"));
+        exceptions
+            .lines()
+            .skip(1)
+            .map(|l| l.splitn(4, ',').take(3).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    // The example data is a complete March. Its earlier months hold only some sites' rows, the
+    // history that March's calendar-year and anniversary windows accumulate (9004's January is
+    // EXAMPLES.md case 4): no statistics or timesheets row is dated in January, so a January run is
+    // refused and writes no invoice.
+    let (code, stdout, stderr) = run("2025-01", &[]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert_eq!(
+        kinds("2025-01"),
+        [
+            ",missing_data,statistics.csv",
+            ",missing_data,timesheets.csv",
+            ",run_refused,"
+        ]
+    );
+    assert!(!out.path().join("2025-01/invoices.json").exists());
+    for (period, total) in [("2025-01", "24000.00"), ("2025-03", "12846.88")] {
+        // January billed anyway, without those two tables: not cleanly (exit 1).
+        let extra: &[&str] = if period == "2025-01" {
+            &["--allow-missing", "statistics,timesheets"]
+        } else {
+            &[]
+        };
+        let (code, stdout, stderr) = run(period, extra);
         let expected = if period == "2025-01" { 1 } else { 0 };
         assert_eq!(code, expected, "{stdout}\n{stderr}");
         let dir = out.path().join(period);
@@ -60,8 +93,8 @@ fn readme_command_bills_the_example_data() {
         assert_eq!(inv["total"], total, "{period}");
         assert_eq!(inv["lines"][0]["title"], "Towne Park Fees for Services");
         assert_eq!(inv["status"], "ready");
-        // The real Torrance Marriott contract is billed too, and needs approval: March's revenue is
-        // far from its forecast.
+        // The real Torrance Marriott contract is billed too, and needs approval: its revenue is far
+        // from its forecast.
         let torrance = json["invoices"]
             .as_array()
             .unwrap()
@@ -79,6 +112,27 @@ fn readme_command_bills_the_example_data() {
             assert!(dir.join(name).is_file(), "{name}");
         }
     }
+    // What that January run reports: the two tables missing (allowed); 39 fact tables that 32
+    // sites' contracts read with no January rows for the site, each making the site's invoice need
+    // approval; six reviewed sites without a January forecast; 1138 far from its forecast; and 24
+    // contracts that bill nothing (23 of those sites, and 9005 below its hurdle).
+    let january = kinds("2025-01");
+    let mut counts = std::collections::BTreeMap::new();
+    for k in &january {
+        let kind = k.split(',').nth(1).unwrap();
+        *counts.entry(kind).or_insert(0) += 1;
+    }
+    assert_eq!(
+        counts.into_iter().collect::<Vec<_>>(),
+        [("missing_data", 47), ("needs_approval", 40), ("no_invoice", 24)],
+        "{january:?}"
+    );
+    let no_forecast: Vec<&str> = january
+        .iter()
+        .filter(|k| k.ends_with(",missing_data,forecast.csv"))
+        .map(|k| &k[..4])
+        .collect();
+    assert_eq!(no_forecast, ["0929", "1820", "2030", "2201", "2407", "2515"]);
     // Three tiers, calendar-year window: March crosses from the second tier into the third.
     let (code, stdout, stderr) = billc(&[
         "explain",
@@ -89,8 +143,8 @@ fn readme_command_bills_the_example_data() {
     insta::assert_snapshot!("revenue_share_three_tiers_annual_window", stdout);
     // The March rows come from the month folder, January's and February's from the top-level file.
     let inputs = read(&out.path().join("2025-03/inputs.csv"));
-    assert!(inputs.contains("\n2025-03/revenue.csv,28,28,0,0,0,0,0\n"), "{inputs}");
-    assert!(inputs.contains("\nrevenue.csv,11,11,0,0,0,0,0\n"), "{inputs}");
+    assert!(inputs.contains("\n2025-03/revenue.csv,43,43,0,0,0,0,0\n"), "{inputs}");
+    assert!(inputs.contains("\nrevenue.csv,32,32,0,0,0,0,0\n"), "{inputs}");
     // Every contract of contracts/ billed over the example CSV files: the amounts are those of
     // EXAMPLES.md and of the real contracts' test blocks (see contracts/README.md), computed here
     // through the data layer instead of test blocks.
@@ -98,10 +152,17 @@ fn readme_command_bills_the_example_data() {
         "readme_run_invoices_csv",
         read(&out.path().join("2025-03/invoices.csv"))
     );
-    // The two statements a person must approve: 1138 is far from its forecast, 2503 is always reviewed.
-    let exceptions = read(&out.path().join("2025-03/exceptions.csv"));
-    let kinds: Vec<&str> = exceptions.lines().skip(1).map(|l| l.get(..19).unwrap_or(l)).collect();
-    assert_eq!(kinds, ["1138,needs_approval", "2503,needs_approval"], "{exceptions}");
+    // The two statements a person must approve: 1138 is far from its forecast, 2503 is always
+    // reviewed. And 9005 rightly bills nothing: its 0% hurdle up to $780,000 a calendar year holds
+    // $300,000 by March (EXAMPLES.md case 5). Every other site has the rows its contract reads.
+    assert_eq!(
+        kinds("2025-03"),
+        [
+            "1138,needs_approval,contracts/1138-torrance-marriott.bill",
+            "2503,needs_approval,contracts/2503-disney-polynesian.bill",
+            "9005,no_invoice,contracts/examples/revenue_share.bill",
+        ]
+    );
     // The vehicle insurance of 2407 is not billable: its row is listed, not lost.
     let unmatched = read(&out.path().join("2025-03/unmatched.csv"));
     assert!(
