@@ -41,8 +41,8 @@ fn invoices(dir: &Path) -> serde_json::Value {
 fn readme_command_bills_the_example_data() {
     let out = tempfile::tempdir().unwrap();
     let o = out.path().to_str().unwrap();
-    for (period, total) in [("2025-01", "24000.00"), ("2025-03", "12846.88")] {
-        let (code, stdout, stderr) = billc(&[
+    let run = |period: &str, extra: &[&str]| {
+        let mut args = vec![
             "run",
             "contracts/",
             "--data",
@@ -51,8 +51,41 @@ fn readme_command_bills_the_example_data() {
             period,
             "--out",
             o,
-        ]);
-        // January has no forecast for six reviewed sites (missing_data): billed, but not cleanly.
+        ];
+        args.extend_from_slice(extra);
+        billc(&args)
+    };
+    let kinds = |period: &str| -> Vec<String> {
+        let exceptions = read(&out.path().join(period).join("exceptions.csv"));
+        exceptions
+            .lines()
+            .skip(1)
+            .map(|l| l.splitn(4, ',').take(3).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    // The example data is a complete March. Its earlier months hold only some sites' rows, the
+    // history that March's calendar-year and anniversary windows accumulate (9004's January is
+    // EXAMPLES.md case 4): no statistics or timesheets row is dated in January, so a January run is
+    // refused and writes no invoice.
+    let (code, stdout, stderr) = run("2025-01", &[]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert_eq!(
+        kinds("2025-01"),
+        [
+            ",missing_data,statistics.csv",
+            ",missing_data,timesheets.csv",
+            ",run_refused,"
+        ]
+    );
+    assert!(!out.path().join("2025-01/invoices.json").exists());
+    for (period, total) in [("2025-01", "24000.00"), ("2025-03", "12846.88")] {
+        // January billed anyway, without those two tables: not cleanly (exit 1).
+        let extra: &[&str] = if period == "2025-01" {
+            &["--allow-missing", "statistics,timesheets"]
+        } else {
+            &[]
+        };
+        let (code, stdout, stderr) = run(period, extra);
         let expected = if period == "2025-01" { 1 } else { 0 };
         assert_eq!(code, expected, "{stdout}\n{stderr}");
         let dir = out.path().join(period);
@@ -66,8 +99,8 @@ fn readme_command_bills_the_example_data() {
         assert_eq!(inv["total"], total, "{period}");
         assert_eq!(inv["lines"][0]["title"], "Towne Park Fees for Services");
         assert_eq!(inv["status"], "ready");
-        // The real Torrance Marriott contract is billed too, and needs approval: March's revenue is
-        // far from its forecast.
+        // The real Torrance Marriott contract is billed too, and needs approval: its revenue is far
+        // from its forecast.
         let torrance = json["invoices"]
             .as_array()
             .unwrap()
@@ -79,6 +112,27 @@ fn readme_command_bills_the_example_data() {
             assert!(dir.join(name).is_file(), "{name}");
         }
     }
+    // What that January run reports: the two tables missing (allowed); 39 fact tables that 32
+    // sites' contracts read with no January rows for the site, each making the site's invoice need
+    // approval; six reviewed sites without a January forecast; 1138 far from its forecast; and 24
+    // contracts that bill nothing (23 of those sites, and 9005 below its hurdle).
+    let january = kinds("2025-01");
+    let mut counts = std::collections::BTreeMap::new();
+    for k in &january {
+        let kind = k.split(',').nth(1).unwrap();
+        *counts.entry(kind).or_insert(0) += 1;
+    }
+    assert_eq!(
+        counts.into_iter().collect::<Vec<_>>(),
+        [("missing_data", 47), ("needs_approval", 40), ("no_invoice", 24)],
+        "{january:?}"
+    );
+    let no_forecast: Vec<&str> = january
+        .iter()
+        .filter(|k| k.ends_with(",missing_data,forecast.csv"))
+        .map(|k| &k[..4])
+        .collect();
+    assert_eq!(no_forecast, ["0929", "1820", "2030", "2201", "2407", "2515"]);
     // Three tiers, calendar-year window: March crosses from the second tier into the third.
     let (code, stdout, stderr) = billc(&[
         "explain",
@@ -89,8 +143,8 @@ fn readme_command_bills_the_example_data() {
     insta::assert_snapshot!("revenue_share_three_tiers_annual_window", stdout);
     // The March rows come from the month folder, January's and February's from the top-level file.
     let inputs = read(&out.path().join("2025-03/inputs.csv"));
-    assert!(inputs.contains("\n2025-03/revenue.csv,28,28,0,0,0,0,0\n"), "{inputs}");
-    assert!(inputs.contains("\nrevenue.csv,11,11,0,0,0,0,0\n"), "{inputs}");
+    assert!(inputs.contains("\n2025-03/revenue.csv,43,43,0,0,0,0,0\n"), "{inputs}");
+    assert!(inputs.contains("\nrevenue.csv,32,32,0,0,0,0,0\n"), "{inputs}");
     // Every contract of contracts/ billed over the example CSV files: the amounts are those of
     // EXAMPLES.md and of the real contracts' test blocks (see contracts/README.md), computed here
     // through the data layer instead of test blocks.
@@ -99,14 +153,14 @@ fn readme_command_bills_the_example_data() {
         read(&out.path().join("2025-03/invoices.csv"))
     );
     // What finance reads: one row per invoice, and the run's figures (summary.json without its
-    // measured phase times). The README's command bills $3,421,040.34 over 37 invoices, of which
-    // four are credits (0929, 1138, 2030, 2515: their credit lines exceed their fees).
+    // measured phase times). The README's command bills $3,537,718.04 over 45 invoices, some of
+    // them credits (their credit lines exceed their fees).
     let summary = common::without_phases(&read(&out.path().join("2025-03/summary.json")));
     let figures = summary_figures(&out.path().join("2025-03"));
-    assert_eq!(figures["invoices"]["total"], 37, "{summary}");
-    assert_eq!(figures["amounts"]["receivables"], "3628308.86", "{summary}");
-    assert_eq!(figures["amounts"]["credits"], "-207268.52", "{summary}");
-    assert_eq!(figures["amounts"]["net"], "3421040.34", "{summary}");
+    assert_eq!(figures["invoices"]["total"], 45, "{summary}");
+    assert_eq!(figures["amounts"]["receivables"], "3742885.06", "{summary}");
+    assert_eq!(figures["amounts"]["credits"], "-205167.02", "{summary}");
+    assert_eq!(figures["amounts"]["net"], "3537718.04", "{summary}");
     assert_eq!(figures["contracts"]["total"], 42, "{summary}");
     assert_eq!(figures["contracts"]["billed"], 42, "{summary}");
     assert_eq!(figures["invoices"]["needs_approval"], 2, "{summary}");
@@ -114,16 +168,23 @@ fn readme_command_bills_the_example_data() {
     assert_eq!(figures["refused"], false, "{summary}");
     insta::assert_snapshot!("readme_run_summary_json", summary);
     let rows = read(&out.path().join("2025-03/invoices-summary.csv"));
-    assert_eq!(rows.lines().count(), 1 + 37, "{rows}");
+    assert_eq!(rows.lines().count(), 1 + 45, "{rows}");
     assert!(
         rows.starts_with("number,site,customer,group,date,due,status,reasons,total\n"),
         "{rows}"
     );
     insta::assert_snapshot!("readme_run_invoices_summary_csv", rows);
-    // The two statements a person must approve: 1138 is far from its forecast, 2503 is always reviewed.
-    let exceptions = read(&out.path().join("2025-03/exceptions.csv"));
-    let kinds: Vec<&str> = exceptions.lines().skip(1).map(|l| l.get(..19).unwrap_or(l)).collect();
-    assert_eq!(kinds, ["1138,needs_approval", "2503,needs_approval"], "{exceptions}");
+    // The two statements a person must approve: 1138 is far from its forecast, 2503 is always
+    // reviewed. And 9005 rightly bills nothing: its 0% hurdle up to $780,000 a calendar year holds
+    // $300,000 by March (EXAMPLES.md case 5). Every other site has the rows its contract reads.
+    assert_eq!(
+        kinds("2025-03"),
+        [
+            "1138,needs_approval,contracts/1138-torrance-marriott.bill",
+            "2503,needs_approval,contracts/2503-disney-polynesian.bill",
+            "9005,no_invoice,contracts/examples/revenue_share.bill",
+        ]
+    );
     // The vehicle insurance of 2407 is not billable: its row is listed, not lost.
     let unmatched = read(&out.path().join("2025-03/unmatched.csv"));
     assert!(
@@ -166,7 +227,7 @@ fn descriptions_show_money_in_cents_and_words() {
     let mut seen = 0;
     for (contracts, data, period) in runs {
         let o = out.path().join(period);
-        billc(&[
+        let mut args = vec![
             "run",
             contracts.to_str().unwrap(),
             "--data",
@@ -175,7 +236,12 @@ fn descriptions_show_money_in_cents_and_words() {
             period,
             "--out",
             o.to_str().unwrap(),
-        ]);
+        ];
+        // January of the example is history only: no statistics or timesheets of its own.
+        if period == "2025-01" {
+            args.extend(["--allow-missing", "statistics,timesheets"]);
+        }
+        billc(&args);
         let json = invoices(&o.join(period));
         for inv in json["invoices"].as_array().unwrap() {
             for line in inv["lines"].as_array().unwrap() {
@@ -519,9 +585,15 @@ fn every_input_row_is_accounted_for() {
 
 /// The run over the rows the contracts need is the run over every row: same invoices, same
 /// exceptions, same accounting (rows nobody reads are history either way). A read the demand missed
-/// would fail its contract ("not in the data loaded") and show here.
+/// would fail its contract ("not in the data loaded") and show here. `allow_missing` as on the
+/// command line.
 #[expect(clippy::unwrap_used, reason = "test")]
-fn same_run_with_and_without_demand(contracts: &Path, data_dir: &Path, period: YearMonth) -> usize {
+fn same_run_with_and_without_demand(
+    contracts: &Path,
+    data_dir: &Path,
+    period: YearMonth,
+    allow_missing: &[&str],
+) -> usize {
     use billc_billing::period;
     let compiled = period::compile(period::read_contracts(&[contracts.to_path_buf()]).unwrap()).unwrap();
     let bill = |demand: bool| {
@@ -529,7 +601,7 @@ fn same_run_with_and_without_demand(contracts: &Path, data_dir: &Path, period: Y
             period,
             history: 11,
             skip_bad_sites: false,
-            allow_missing: Default::default(),
+            allow_missing: allow_missing.iter().map(|f| (*f).to_string()).collect(),
             demand,
         };
         let data = period::load_data(&compiled, data_dir, &options).unwrap();
@@ -549,14 +621,16 @@ fn same_run_with_and_without_demand(contracts: &Path, data_dir: &Path, period: Y
 
 #[test]
 fn reading_only_what_contracts_need_bills_the_same() {
-    // The repository's contracts (calendar-year, anniversary and monthly windows, escalations).
-    for period in ["2025-01", "2025-03"] {
-        let n = same_run_with_and_without_demand(Path::new("contracts"), Path::new("examples/data"), ym(period));
+    // The repository's contracts (calendar-year, anniversary and monthly windows, escalations). The
+    // example data's January is history only: no statistics or timesheets rows (see
+    // `readme_command_bills_the_example_data`).
+    for (period, allow) in [("2025-01", &["statistics", "timesheets"][..]), ("2025-03", &[])] {
+        let n = same_run_with_and_without_demand(Path::new("contracts"), Path::new("examples/data"), ym(period), allow);
         assert!(n > 10, "{n} invoices");
     }
     // Generated sites of every kind.
     let g = generated(25);
-    let n = same_run_with_and_without_demand(&g.path().join("contracts"), &g.path().join("data"), ym("2025-06"));
+    let n = same_run_with_and_without_demand(&g.path().join("contracts"), &g.path().join("data"), ym("2025-06"), &[]);
     assert_eq!(n, 25);
 }
 

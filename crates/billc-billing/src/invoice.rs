@@ -180,10 +180,12 @@ mod tests {
             ExceptionKind::DuplicateInvoice => 3,
             ExceptionKind::MissingData => 4,
             ExceptionKind::NeedsApproval => 5,
-            ExceptionKind::RunRefused => 6,
-            ExceptionKind::SiteSkipped => 7,
-            ExceptionKind::UnmatchedData => 8,
-            ExceptionKind::Warning => 9,
+            ExceptionKind::NoInvoice => 6,
+            ExceptionKind::RunRefused => 7,
+            ExceptionKind::SiteSkipped => 8,
+            ExceptionKind::UnmatchedData => 9,
+            ExceptionKind::UnreadFile => 10,
+            ExceptionKind::Warning => 11,
         };
         for (i, k) in ExceptionKind::ALL.iter().enumerate() {
             assert_eq!(position(*k), i, "{k}");
