@@ -14,22 +14,9 @@ use std::path::Path;
 /// A copy of `examples/data` changed by `change`.
 fn example_data(change: impl FnOnce(&Path)) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(Path::new("examples/data"), dir.path());
+    common::copy_dir(Path::new("examples/data"), dir.path());
     change(dir.path());
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// Runs the README's contracts over `data` for `period`: the exit status, the outcome line on
@@ -37,17 +24,7 @@ fn copy_dir(from: &Path, to: &Path) {
 /// the temporary folder's name taken out.
 fn run(data: &Path, period: &str, extra: &[&str]) -> String {
     let out = tempfile::tempdir().unwrap();
-    let mut args = vec![
-        "run",
-        "contracts/",
-        "--data",
-        data.to_str().unwrap(),
-        "--period",
-        period,
-        "--out",
-        out.path().to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
+    let args = common::run_args(Path::new("contracts/"), data, period, out.path(), extra);
     let (code, _, stderr) = billc(&args);
     let outcome = stderr
         .lines()

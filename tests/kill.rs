@@ -32,25 +32,11 @@ fn files(dir: &Path) -> Files {
     common::period_files(dir)
 }
 
-#[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 /// The bundled example data with one March revenue amount changed: other invoices.
 #[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
 fn old_data(root: &Path) -> PathBuf {
     let dir = root.join("old-data");
-    copy_dir(Path::new("examples/data"), &dir);
+    common::copy_dir(Path::new("examples/data"), &dir);
     let path = dir.join("2025-03/revenue.csv");
     let text = fs::read_to_string(&path).unwrap();
     let changed = text.replacen(",35000.00,", ",36000.00,", 1);

@@ -227,16 +227,7 @@ fn descriptions_show_money_in_cents_and_words() {
     let mut seen = 0;
     for (contracts, data, period) in runs {
         let o = out.path().join(period);
-        let mut args = vec![
-            "run",
-            contracts.to_str().unwrap(),
-            "--data",
-            data.to_str().unwrap(),
-            "--period",
-            period,
-            "--out",
-            o.to_str().unwrap(),
-        ];
+        let mut args = common::run_args(contracts, data, period, &o, &[]);
         // January of the example is history only: no statistics or timesheets of its own.
         if period == "2025-01" {
             args.extend(["--allow-missing", "statistics,timesheets"]);

@@ -19,28 +19,62 @@ pub fn billc(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// The arguments of `billc run <contracts> --data <data> --period <period> --out <out> <extra…>`.
 #[allow(
     dead_code,
-    reason = "each test binary compiles this module; not every one bills June"
+    reason = "each test binary compiles this module; not every one uses every helper"
 )]
-/// The arguments of `billc run <contracts> --data <data> --period 2025-06 --out <out> <extra…>`.
 #[expect(
     clippy::unwrap_used,
     reason = "test helper: a path that is not UTF-8 is a test failure"
 )]
-pub fn june_args<'a>(contracts: &'a Path, data: &'a Path, out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+pub fn run_args<'a>(
+    contracts: &'a Path,
+    data: &'a Path,
+    period: &'a str,
+    out: &'a Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
     let mut args = vec![
         "run",
         contracts.to_str().unwrap(),
         "--data",
         data.to_str().unwrap(),
         "--period",
-        "2025-06",
+        period,
         "--out",
         out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
     args
+}
+
+/// [`run_args`] for June 2025.
+#[allow(
+    dead_code,
+    reason = "each test binary compiles this module; not every one bills June"
+)]
+pub fn june_args<'a>(contracts: &'a Path, data: &'a Path, out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    run_args(contracts, data, "2025-06", out, extra)
+}
+
+/// Copies a folder tree (the example data, to change it in a test).
+#[allow(
+    dead_code,
+    reason = "each test binary compiles this module; not every one uses every helper"
+)]
+#[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
 }
 
 /// The files of a billed period folder, sorted by name.
