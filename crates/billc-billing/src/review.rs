@@ -142,7 +142,7 @@ pub fn review(
     };
     let above = deviation_percent > thresholds.percent && deviation_amount > thresholds.amount;
     let limits = format!(
-        "`{}` and `{}`",
+        "{} and {}",
         format_percent(thresholds.percent),
         format_cents(thresholds.amount)
     );
@@ -150,10 +150,10 @@ pub fn review(
         _ if thresholds.always_review() => (
             true,
             format!(
-                "review thresholds are {limits}, so every statement needs approval (revenue `{}`{})",
+                "review thresholds are {limits}, so every statement needs approval (revenue {}{})",
                 format_cents(actual),
                 match forecast {
-                    Some(f) => format!(", forecast `{}`", format_cents(f)),
+                    Some(f) => format!(", forecast {}", format_cents(f)),
                     None => ", no forecast".to_owned(),
                 }
             ),
@@ -161,13 +161,13 @@ pub fn review(
         None => (
             false,
             format!(
-                "no forecast for this site and month, so revenue `{}` was not compared",
+                "no forecast for this site and month, so revenue {} was not compared",
                 format_cents(actual)
             ),
         ),
         Some(f) => {
             let figures = format!(
-                "revenue `{}` differs from forecast `{}` by `{}` (`{}`)",
+                "revenue {} differs from forecast {} by {} ({})",
                 format_cents(actual),
                 format_cents(f),
                 format_cents(deviation_amount),
@@ -215,8 +215,8 @@ mod tests {
         assert_eq!(r.status(), Status::NeedsApproval);
         assert_eq!(
             r.reason,
-            "revenue `$85,000.00` differs from forecast `$100,000.00` by `$15,000.00` (`15.00%`), \
-             above both thresholds `10.00%` and `$2,500.00`"
+            "revenue $85,000.00 differs from forecast $100,000.00 by $15,000.00 (15.00%), \
+             above both thresholds 10.00% and $2,500.00"
         );
     }
 
@@ -273,8 +273,8 @@ mod tests {
         let r = review(Some(dec!(1000)), dec!(1000), dec!(0), ZERO).unwrap();
         assert_eq!(
             r.reason,
-            "review thresholds are `0.00%` and `$0.00`, so every statement needs approval \
-             (revenue `$1,000.00`, forecast `$1,000.00`)"
+            "review thresholds are 0.00% and $0.00, so every statement needs approval \
+             (revenue $1,000.00, forecast $1,000.00)"
         );
     }
 
@@ -288,7 +288,7 @@ mod tests {
         assert_eq!(r.deviation_percent, dec!(0));
         assert_eq!(
             r.reason,
-            "no forecast for this site and month, so revenue `$42,000.00` was not compared"
+            "no forecast for this site and month, so revenue $42,000.00 was not compared"
         );
     }
 
@@ -298,8 +298,8 @@ mod tests {
         assert!(!r.needs_approval);
         assert_eq!(
             r.reason,
-            "revenue `$96,000.00` differs from forecast `$100,000.00` by `$4,000.00` (`4.00%`), \
-             within the thresholds `10.00%` and `$2,500.00`"
+            "revenue $96,000.00 differs from forecast $100,000.00 by $4,000.00 (4.00%), \
+             within the thresholds 10.00% and $2,500.00"
         );
     }
 
