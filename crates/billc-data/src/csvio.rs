@@ -334,12 +334,13 @@ pub struct FileRead {
 }
 
 /// Reads `path`: the header is given to `on_header` (which may reject it), then every block is parsed
-/// by `parse` in parallel and the results are handed to `merge` in file order.
+/// by `parse` in parallel and the results are handed to `merge` in file order, each with its block
+/// (which `merge` may parse again, sequentially: see `dedup`).
 pub fn read_file<T: Send>(
     path: &Path,
     on_header: impl FnOnce(&[String]) -> Result<(), String>,
     parse: impl Fn(&Chunk) -> T + Sync,
-    mut merge: impl FnMut(T),
+    mut merge: impl FnMut(T, &Chunk),
 ) -> Result<Result<FileRead, String>, CsvError> {
     let file = File::open(path).map_err(CsvError::Io)?;
     let mut reader = BlockReader {
@@ -404,9 +405,9 @@ pub fn read_file<T: Send>(
                     .collect::<Vec<_>>()
             },
         );
-        for (digest, result) in done {
+        for ((digest, result), chunk) in done.into_iter().zip(&batch) {
             hasher.update(digest.as_bytes());
-            merge(result);
+            merge(result, chunk);
         }
         reader.pool.extend(batch.drain(..).map(|c| c.bytes));
         match next {

@@ -7,6 +7,7 @@
 
 use super::{LoadError, Site, Source};
 use crate::csvio::{self, Chunk, Record, Records};
+use crate::dedup::{BlockPrints, FilePrints, Repeat, Repeats};
 use crate::parse::{self, DecimalError};
 use crate::store::{self, Buckets, MeasureStore, Measures, NewGroup, Strings, Table};
 use billc_lang::eval::AdhocItem;
@@ -46,8 +47,12 @@ pub enum BadKind {
     NegativeMinutes,
     /// A count or statistic is negative.
     NegativeQuantity,
-    /// A key that must be unique appears again.
+    /// A key that must be unique appears again with other values (a second gl balance of an
+    /// account, a second statistic of a day and category, a site listed twice).
     Duplicate,
+    /// A row equal in every column to an earlier row of its file, where a real export never repeats
+    /// one (revenue, statistics, gl; [`crate::dedup`]). The first stays, the repeat is left out.
+    DuplicateRow,
     /// A row in a month folder is dated in another month.
     OutsideFolder,
     /// A top-level row for a month that has its own folder file.
@@ -60,6 +65,9 @@ pub enum BadKind {
     UnknownAdhocKind,
     /// An ad-hoc `group` that is not a whole number from 1 to 99.
     BadGroup,
+    /// An ad-hoc row of the period for an invoice group that its site's contract does not declare
+    /// ([`crate::InvoiceGroups`]).
+    UndeclaredGroup,
     /// An index value that is not positive.
     BadIndexValue,
     /// Summing the row would overflow an exact decimal.
@@ -82,12 +90,14 @@ impl BadKind {
             BadKind::NegativeMinutes => "negative_minutes",
             BadKind::NegativeQuantity => "negative_quantity",
             BadKind::Duplicate => "duplicate_key",
+            BadKind::DuplicateRow => "duplicate_row",
             BadKind::OutsideFolder => "outside_folder_month",
             BadKind::ShadowedByFolder => "month_has_folder",
             BadKind::EmptyField => "empty_field",
             BadKind::CloseBeforeStart => "close_before_start",
             BadKind::UnknownAdhocKind => "unknown_adhoc_kind",
             BadKind::BadGroup => "bad_group",
+            BadKind::UndeclaredGroup => "undeclared_group",
             BadKind::BadIndexValue => "bad_index_value",
             BadKind::Overflow => "overflow",
         }
@@ -242,6 +252,8 @@ struct Agg {
     other_months: u64,
     /// Rows of earlier months that no contract reads (counted, not parsed).
     not_needed: u64,
+    /// The fingerprints of a block's rows read in full (a block's aggregate only; [`crate::dedup`]).
+    prints: BlockPrints,
 }
 
 fn hash_key(key: &[u8]) -> u64 {
@@ -299,10 +311,8 @@ impl Agg {
             file,
         };
         match self.find(hash, key) {
-            Some(i) => match self.accs.get(i as usize) {
-                Some(mine) if unique => Err(AddError::Duplicate(mine.first_line)),
-                _ => self.add_to(i, values, acc, values.len()),
-            },
+            Some(i) if unique => Err(self.repeated_key(i, values)),
+            Some(i) => self.add_to(i, values, acc, values.len()),
             None => {
                 // Text is validated once per distinct key, not once per row.
                 let dims = key.get(KEY_DIMS..).unwrap_or_default();
@@ -326,10 +336,8 @@ impl Agg {
             let start = i * n;
             let values = other.measures.get(start..start + n).unwrap_or_default();
             let result = match self.find(acc.hash, key) {
-                Some(j) => match self.accs.get(j as usize) {
-                    Some(mine) if unique => Err(AddError::Duplicate(mine.first_line)),
-                    _ => self.add_to(j, values, *acc, n),
-                },
+                Some(j) if unique => Err(self.repeated_key(j, values)),
+                Some(j) => self.add_to(j, values, *acc, n),
                 None => self.insert(key, *acc, values),
             };
             if let Err(e) = result {
@@ -337,6 +345,19 @@ impl Agg {
                 let site = String::from_utf8_lossy(key.get(..4).unwrap_or_default()).into_owned();
                 self.bad.push(e.bad_row(file_name, acc.first_line, site, table));
             }
+        }
+    }
+
+    /// A second row for group `i` of a table whose key is unique (gl): the same row again (every
+    /// measure equal as a decimal) or another value for the key.
+    fn repeated_key(&self, i: u32, values: &[Decimal]) -> AddError {
+        let first = self.accs.get(i as usize).map_or(0, |a| a.first_line);
+        let start = i as usize * values.len();
+        let mine = self.measures.get(start..start + values.len());
+        if mine == Some(values) {
+            AddError::SameRow(first)
+        } else {
+            AddError::Duplicate(first)
         }
     }
 
@@ -357,7 +378,10 @@ impl Agg {
 }
 
 enum AddError {
+    /// Another value for a unique key, first seen on that line.
     Duplicate(u64),
+    /// The same row again (unique key and every value equal).
+    SameRow(u64),
     Overflow,
     /// The n-th dimension value is not UTF-8.
     NotUtf8(usize),
@@ -388,6 +412,16 @@ impl AddError {
                 format!("the same site, period, account and entity as line {first}"),
                 Some(site),
             ),
+            AddError::SameRow(first) => repeat_row(
+                file,
+                line,
+                site,
+                table,
+                Repeat {
+                    first_line: line32(first),
+                    exact: true,
+                },
+            ),
             AddError::Overflow => BadRow::new(
                 file,
                 line32(line),
@@ -397,6 +431,38 @@ impl AddError {
             ),
         }
     }
+}
+
+/// The bad row of a repeat ([`crate::dedup`]): `duplicate_row` when every column is equal, else
+/// `duplicate_key` naming the table's key.
+fn repeat_row(file: &str, line: u64, site: String, table: TableName, repeat: Repeat) -> BadRow {
+    let first = repeat.first_line;
+    if repeat.exact {
+        return BadRow::new(
+            file,
+            line32(line),
+            BadKind::DuplicateRow,
+            format!("the same row as line {first}"),
+            Some(site),
+        );
+    }
+    let time = if table == TableName::Gl { "period" } else { "date" };
+    let dims: Vec<&str> = table
+        .columns()
+        .iter()
+        .filter(|(_, c)| c.is_dimension())
+        .map(|(n, _)| *n)
+        .collect();
+    BadRow::new(
+        file,
+        line32(line),
+        BadKind::Duplicate,
+        format!(
+            "the same site, {time} and {} as line {first}, with another value",
+            dims.join(", ")
+        ),
+        Some(site),
+    )
 }
 
 /// What reading one file of a fact table gave.
@@ -561,6 +627,9 @@ impl FactBuilder {
             f.clone_from(&source.rel);
         }
         let unique = table == TableName::Gl;
+        let repeats = Repeats::of(table);
+        // The prints of this file's blocks merged so far; a month's rows are in one file only.
+        let mut prints = FilePrints::default();
         let before = (
             self.agg.rows,
             self.agg.bad.len(),
@@ -571,6 +640,17 @@ impl FactBuilder {
         let files = self.files.clone();
         let agg = &mut self.agg;
         let cols_cell = std::sync::OnceLock::new();
+        let cx = ChunkCx {
+            shape: &shape,
+            source,
+            file,
+            window,
+            needs,
+            shadowed,
+            unique,
+            repeats,
+            earlier: None,
+        };
         let read = csvio::read_file(
             &source.path,
             |header| match map_columns(source, header, &required) {
@@ -583,19 +663,18 @@ impl FactBuilder {
                     Err(String::new())
                 }
             },
-            |chunk| {
-                let cx = ChunkCx {
-                    shape: &shape,
-                    source,
-                    file,
-                    window,
-                    needs,
-                    shadowed,
-                    unique,
-                };
-                parse_fact_chunk(chunk, cols_cell.get(), &cx)
+            |chunk| parse_fact_chunk(chunk, cols_cell.get(), &cx),
+            |mut block: Agg, chunk: &Chunk| {
+                if prints.absorb(&block.prints) {
+                    // A row repeats one of an earlier block: parse the block again, leaving it out.
+                    let again = ChunkCx {
+                        earlier: Some(&prints),
+                        ..cx
+                    };
+                    block = parse_fact_chunk(chunk, cols_cell.get(), &again);
+                }
+                agg.merge(block, n, unique, &files, table);
             },
-            |block| agg.merge(block, n, unique, &files, table),
         )
         .map_err(|e| csv_error(source, e))?;
         if let Some(e) = columns {
@@ -732,6 +811,7 @@ fn file_name(source: &Source) -> String {
 }
 
 /// What parsing a block needs besides the bytes: the file, the months and sites read, the table.
+#[derive(Clone, Copy)]
 struct ChunkCx<'a> {
     shape: &'a RowShape,
     source: &'a Source,
@@ -740,6 +820,10 @@ struct ChunkCx<'a> {
     needs: Needs<'a>,
     shadowed: &'a BTreeSet<YearMonth>,
     unique: bool,
+    /// Which repeated rows are bad rows.
+    repeats: Repeats,
+    /// When a block is parsed again: the prints of the file so far ([`BlockPrints::check`]).
+    earlier: Option<&'a FilePrints>,
 }
 
 fn parse_fact_chunk(chunk: &Chunk, columns: Option<&Columns>, cx: &ChunkCx<'_>) -> Agg {
@@ -892,6 +976,13 @@ fn fact_record(
         Ok(RowOutcome::NotNeeded) => agg.not_needed += 1,
         Ok(RowOutcome::Row) => {
             let values = values.get(..cx.shape.n_measures).unwrap_or_default();
+            let date = rec.get(buf, columns.positions.get(1).copied().unwrap_or(usize::MAX));
+            if let Some(repeat) = agg.prints.check(cx.repeats, key, date, values, line, cx.earlier) {
+                let site = String::from_utf8_lossy(key.get(..4).unwrap_or_default()).into_owned();
+                agg.bad
+                    .push(repeat_row(&source.rel, line, site, cx.shape.table, repeat));
+                return;
+            }
             if let Err(e) = agg.add(key, values, line, cx.file, cx.unique) {
                 let site = String::from_utf8_lossy(key.get(..4).unwrap_or_default()).into_owned();
                 agg.bad.push(e.bad_row(&source.rel, line, site, cx.shape.table));
@@ -1279,7 +1370,7 @@ pub fn read_small(
             }
             part
         },
-        |(rows, bad, n, other)| {
+        |(rows, bad, n, other), _: &Chunk| {
             out.rows_out.extend(rows);
             out.bad.extend(bad);
             out.rows += n;
