@@ -334,13 +334,12 @@ pub struct FileRead {
 }
 
 /// Reads `path`: the header is given to `on_header` (which may reject it), then every block is parsed
-/// by `parse` in parallel and the results are handed to `merge` in file order, each with its block
-/// (which `merge` may parse again, sequentially: see `dedup`).
+/// by `parse` in parallel and the results are handed to `merge` in file order.
 pub fn read_file<T: Send>(
     path: &Path,
     on_header: impl FnOnce(&[String]) -> Result<(), String>,
     parse: impl Fn(&Chunk) -> T + Sync,
-    mut merge: impl FnMut(T, &Chunk),
+    mut merge: impl FnMut(T),
 ) -> Result<Result<FileRead, String>, CsvError> {
     let file = File::open(path).map_err(CsvError::Io)?;
     let mut reader = BlockReader {
@@ -405,9 +404,9 @@ pub fn read_file<T: Send>(
                     .collect::<Vec<_>>()
             },
         );
-        for ((digest, result), chunk) in done.into_iter().zip(&batch) {
+        for (digest, result) in done {
             hasher.update(digest.as_bytes());
-            merge(result, chunk);
+            merge(result);
         }
         reader.pool.extend(batch.drain(..).map(|c| c.bytes));
         match next {

@@ -4,10 +4,17 @@
 //! Each block of a file is parsed into its own [`Agg`] (in parallel); the blocks' aggregates are merged
 //! in file order, so first lines and duplicate reports are the same whatever the threads. A group key
 //! is the bytes `site · year · month · (len · dimension)*`, hashed once per row.
+//!
+//! Rows must not be counted twice ([`crate::dedup`] says which repeats a real export can hold):
+//! every revenue and statistics row read in full gets a fingerprint while its block is parsed; once
+//! the file is in, a file holding repeats is read again into a fresh aggregate with the repeats left
+//! out as bad rows (`duplicate_row`, or `duplicate_key` for a second statistic of a day). Each file
+//! is aggregated on its own, then merged into its table (the first file is moved in). gl's key is its group
+//! key: a second row for it is `duplicate_row` when its balance is equal, else `duplicate_key`.
 
 use super::{LoadError, Site, Source};
 use crate::csvio::{self, Chunk, Record, Records};
-use crate::dedup::{BlockPrints, FilePrints, Repeat, Repeats};
+use crate::dedup::{Prints, Repeat, Repeated, Repeats};
 use crate::parse::{self, DecimalError};
 use crate::store::{self, Buckets, MeasureStore, Measures, NewGroup, Strings, Table};
 use billc_lang::eval::AdhocItem;
@@ -252,8 +259,8 @@ struct Agg {
     other_months: u64,
     /// Rows of earlier months that no contract reads (counted, not parsed).
     not_needed: u64,
-    /// The fingerprints of a block's rows read in full (a block's aggregate only; [`crate::dedup`]).
-    prints: BlockPrints,
+    /// The fingerprints of the rows read in full (of a block, then of its file; [`crate::dedup`]).
+    prints: Prints,
 }
 
 fn hash_key(key: &[u8]) -> u64 {
@@ -261,6 +268,11 @@ fn hash_key(key: &[u8]) -> u64 {
 }
 
 impl Agg {
+    /// Whether nothing was taken in yet (a table before its first file).
+    fn is_empty(&self) -> bool {
+        self.accs.is_empty() && self.bad.is_empty() && self.rows == 0
+    }
+
     fn with_capacity(groups: usize) -> Agg {
         Agg {
             table: HashTable::with_capacity(groups),
@@ -331,6 +343,7 @@ impl Agg {
         self.other_months += other.other_months;
         self.not_needed += other.not_needed;
         self.bad.append(&mut other.bad);
+        self.prints.append(&mut other.prints);
         for (i, acc) in other.accs.iter().enumerate() {
             let key = other.key(acc);
             let start = i * n;
@@ -607,8 +620,6 @@ impl FactBuilder {
         shadowed: &BTreeSet<YearMonth>,
     ) -> Result<FileOutcome, LoadError> {
         let table = self.table;
-        let required = fact_columns(table);
-        let mut columns = None;
         let shape = RowShape {
             table,
             plan: column_plan(table),
@@ -619,38 +630,57 @@ impl FactBuilder {
                 None
             },
         };
-        let file = u16::try_from(file_index).unwrap_or(u16::MAX);
         while self.files.len() <= file_index {
             self.files.push(String::new());
         }
         if let Some(f) = self.files.get_mut(file_index) {
             f.clone_from(&source.rel);
         }
-        let unique = table == TableName::Gl;
-        let repeats = Repeats::of(table);
-        // The prints of this file's blocks merged so far; a month's rows are in one file only.
-        let mut prints = FilePrints::default();
-        let before = (
-            self.agg.rows,
-            self.agg.bad.len(),
-            self.agg.other_months,
-            self.agg.not_needed,
-        );
-        let n = shape.n_measures;
-        let files = self.files.clone();
-        let agg = &mut self.agg;
-        let cols_cell = std::sync::OnceLock::new();
         let cx = ChunkCx {
             shape: &shape,
             source,
-            file,
+            file: u16::try_from(file_index).unwrap_or(u16::MAX),
             window,
             needs,
             shadowed,
-            unique,
-            repeats,
-            earlier: None,
+            unique: table == TableName::Gl,
+            repeats: Repeats::of(table),
+            known: None,
         };
+        let (mut agg, mut read) = self.read_once(&cx)?;
+        // Repeats are known once the whole file is in (a month's rows are in one file only). A file
+        // holding some is read again, leaving them out.
+        let known = std::mem::take(&mut agg.prints).repeats(cx.repeats);
+        if !known.is_empty() {
+            drop(agg);
+            (agg, read) = self.read_once(&ChunkCx {
+                known: Some(&known),
+                ..cx
+            })?;
+        }
+        let outcome = FileOutcome {
+            digest: read.digest,
+            rows: agg.rows,
+            bad: agg.bad.len() as u64,
+            other_months: agg.other_months,
+            not_needed: agg.not_needed,
+            bytes: read.bytes,
+        };
+        if self.agg.is_empty() {
+            self.agg = agg;
+        } else {
+            self.agg.merge(agg, shape.n_measures, cx.unique, &self.files, table);
+        }
+        Ok(outcome)
+    }
+
+    /// Reads one file into an aggregate of its own.
+    fn read_once(&self, cx: &ChunkCx<'_>) -> Result<(Agg, csvio::FileRead), LoadError> {
+        let source = cx.source;
+        let required = fact_columns(self.table);
+        let mut columns = None;
+        let mut agg = Agg::default();
+        let cols_cell = std::sync::OnceLock::new();
         let read = csvio::read_file(
             &source.path,
             |header| match map_columns(source, header, &required) {
@@ -663,32 +693,15 @@ impl FactBuilder {
                     Err(String::new())
                 }
             },
-            |chunk| parse_fact_chunk(chunk, cols_cell.get(), &cx),
-            |mut block: Agg, chunk: &Chunk| {
-                if prints.absorb(&block.prints) {
-                    // A row repeats one of an earlier block: parse the block again, leaving it out.
-                    let again = ChunkCx {
-                        earlier: Some(&prints),
-                        ..cx
-                    };
-                    block = parse_fact_chunk(chunk, cols_cell.get(), &again);
-                }
-                agg.merge(block, n, unique, &files, table);
-            },
+            |chunk| parse_fact_chunk(chunk, cols_cell.get(), cx),
+            |block| agg.merge(block, cx.shape.n_measures, cx.unique, &self.files, self.table),
         )
         .map_err(|e| csv_error(source, e))?;
         if let Some(e) = columns {
             return Err(e);
         }
         let read = read.map_err(|m| LoadError::BadHeader(source.path.clone(), m))?;
-        Ok(FileOutcome {
-            digest: read.digest,
-            rows: self.agg.rows - before.0,
-            bad: (self.agg.bad.len() - before.1) as u64,
-            other_months: self.agg.other_months - before.2,
-            not_needed: self.agg.not_needed - before.3,
-            bytes: read.bytes,
-        })
+        Ok((agg, read))
     }
 
     /// The finished table (groups sorted by site, month and dimension values) and the bad rows found.
@@ -822,8 +835,8 @@ struct ChunkCx<'a> {
     unique: bool,
     /// Which repeated rows are bad rows.
     repeats: Repeats,
-    /// When a block is parsed again: the prints of the file so far ([`BlockPrints::check`]).
-    earlier: Option<&'a FilePrints>,
+    /// When a file is read again: the rows that repeat an earlier one ([`Prints::check`]).
+    known: Option<&'a Repeated>,
 }
 
 fn parse_fact_chunk(chunk: &Chunk, columns: Option<&Columns>, cx: &ChunkCx<'_>) -> Agg {
@@ -977,7 +990,7 @@ fn fact_record(
         Ok(RowOutcome::Row) => {
             let values = values.get(..cx.shape.n_measures).unwrap_or_default();
             let date = rec.get(buf, columns.positions.get(1).copied().unwrap_or(usize::MAX));
-            if let Some(repeat) = agg.prints.check(cx.repeats, key, date, values, line, cx.earlier) {
+            if let Some(repeat) = agg.prints.check(cx.repeats, key, date, values, line, cx.known) {
                 let site = String::from_utf8_lossy(key.get(..4).unwrap_or_default()).into_owned();
                 agg.bad
                     .push(repeat_row(&source.rel, line, site, cx.shape.table, repeat));
@@ -1370,7 +1383,7 @@ pub fn read_small(
             }
             part
         },
-        |(rows, bad, n, other), _: &Chunk| {
+        |(rows, bad, n, other)| {
             out.rows_out.extend(rows);
             out.bad.extend(bad);
             out.rows += n;
