@@ -16,17 +16,18 @@
 //!   repeat of a revenue, statistics or gl row (`duplicate_row`, [`dedup`] says which repeats a real
 //!   export can hold: timesheet shifts can), a second value for a unique key (`duplicate_key`), and
 //!   an ad-hoc row for an invoice group its site's contract does not declare (`undeclared_group`,
-//!   [`InvoiceGroups`], given in [`LoadOptions::groups`]). A missing file is fine (a contract that needs it sees no
-//!   rows); a missing required column, an empty file or an unreadable header is a [`LoadError`].
+//!   [`InvoiceGroups`], given in [`LoadOptions::groups`]). A missing file is fine (a contract that
+//!   needs it sees no rows); a missing required column, an empty file or an unreadable header is a
+//!   [`LoadError`].
 //! - **Accounting** ([`FileAccount`]): every data row is bad, outside the months read, used by a
 //!   contract, history (an earlier month nobody read), or unmatched (the period's rows no contract used).
 //!
 //! The data set implements [`billc_lang::eval::DataView`]; [`csvio`] does the parallel reading.
 //!
 //! Modules, bottom to top (a module imports only modules listed before it; this root module uses
-//! them all): [`parse`], [`csvio`], [`store`], [`dedup`], [`groups`], [`tables`], [`generate`]. Above the language crate
-//! (the table schema, months, the demand, the `DataView` trait); it reads files but never writes
-//! outside [`generate`], and never prints.
+//! them all): [`parse`], [`csvio`], [`store`], [`dedup`], [`groups`], [`tables`], [`generate`].
+//! Above the language crate (the table schema, months, the demand, the `DataView` trait); it reads
+//! files but never writes outside [`generate`], and never prints.
 
 pub mod csvio;
 mod dedup;

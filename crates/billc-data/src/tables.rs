@@ -9,8 +9,9 @@
 //! every revenue and statistics row read in full gets a fingerprint while its block is parsed; once
 //! the file is in, a file holding repeats is read again into a fresh aggregate with the repeats left
 //! out as bad rows (`duplicate_row`, or `duplicate_key` for a second statistic of a day). Each file
-//! is aggregated on its own, then merged into its table (the first file is moved in). gl's key is its group
-//! key: a second row for it is `duplicate_row` when its balance is equal, else `duplicate_key`.
+//! is aggregated on its own, then merged into its table (the first file is moved in). gl's key is
+//! its group key: a second row for it is `duplicate_row` when its balance is equal, else
+//! `duplicate_key`. Timesheet rows may repeat (one row per shift, no employee column).
 
 use super::{LoadError, Site, Source};
 use crate::csvio::{self, Chunk, Record, Records};
@@ -658,19 +659,23 @@ impl FactBuilder {
                 ..cx
             })?;
         }
-        let outcome = FileOutcome {
+        let mut outcome = FileOutcome {
             digest: read.digest,
             rows: agg.rows,
-            bad: agg.bad.len() as u64,
+            bad: 0,
             other_months: agg.other_months,
             not_needed: agg.not_needed,
             bytes: read.bytes,
         };
+        // The file's bad rows, and any that merging it into the table finds (none, since a month's
+        // rows come from one file; counted all the same, so that the accounting always balances).
+        let bad_before = self.agg.bad.len();
         if self.agg.is_empty() {
             self.agg = agg;
         } else {
             self.agg.merge(agg, shape.n_measures, cx.unique, &self.files, table);
         }
+        outcome.bad = (self.agg.bad.len() - bad_before) as u64;
         Ok(outcome)
     }
 
