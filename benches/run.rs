@@ -72,6 +72,7 @@ fn load(dir: &Path, demand: Option<&Demand>) -> billc_data::DataSet {
             period: PERIOD,
             history: 11,
             demand,
+            groups: None,
         },
     )
     .expect("load")

@@ -2,12 +2,12 @@
 //! exact report), determinism across thread counts, row accounting, contracts that fail on their
 //! data, `--skip-bad-sites`, and `billc explain` on real runs.
 
-use billc_data::LoadOptions;
+use billc_data::{InvoiceGroups, LoadOptions};
 use billc_lang::time::YearMonth;
 mod common;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::billc;
 
@@ -279,14 +279,18 @@ fn data_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-/// The bad-row reports (or the load error) of a data directory, one per line.
+/// The bad-row reports (or the load error) of a data directory, one per line. Site 0238 has a
+/// contract declaring invoice groups 1 and 2.
 fn report(dir: &Path) -> String {
+    let mut groups = InvoiceGroups::default();
+    groups.declare("0238", [1, 2]);
     match billc_data::load(
         dir,
         LoadOptions {
             period: ym("2025-06"),
             history: 11,
             demand: None,
+            groups: Some(&groups),
         },
     ) {
         Ok(set) => set
@@ -339,6 +343,19 @@ fn bad_data_corpus() {
         ("minutes not a number", vec![("timesheets.csv", timesheets("0238,2025-06-03,VAL,8h,0,0,0,0,0\n"))]),
         ("bad gl period", vec![("gl.csv", "site,period,account,entity,balance\n0238,2025-6,6010,01,500.00\n".into())]),
         ("duplicate gl key", vec![("gl.csv", "site,period,account,entity,balance\n0238,2025-06,6010,01,500.00\n0238,2025-06,6010,01,25.00\n".into())]),
+        ("repeated gl row", vec![("gl.csv", "site,period,account,entity,balance\n0238,2025-06,6010,01,500.00\n0238,2025-06,6010,01,500\n0238,2025-06,6010,02,500.00\n".into())]),
+        ("repeated revenue row", vec![("revenue.csv", revenue(&format!("{ok}\n0238,2025-06-03,PK,Parking,Transient,Y,110.00,100.00,0.00,0.075,4\n{ok}\n")))]),
+        // Equal after parsing: amounts and tax rate as exact decimals.
+        ("revenue row repeated in another spelling", vec![("revenue.csv", revenue(&format!("{ok}\n0238,2025-06-02,PK,Parking,Transient,Y,110,100.0,0,0.0750,4.0\n\"0238\",2025-06-02,\"PK\",Parking,Transient,Y,110.00,100.00,-0.00,0.075,4\n")))]),
+        // Rows that differ in one column are both kept; unknown columns are not compared.
+        ("revenue rows differing in one column", vec![("revenue.csv", format!("{REVENUE_HEADER},note\n{ok},first\n0238,2025-06-02,PK,Parking,Transient,N,110.00,100.00,0.00,0.075,4,x\n0238,2025-06-02,PK,Parking,Transient,Y,110.00,100.00,0.00,0.075,5,x\n0238,2025-06-02,PK,Parking,Transient,Y,110.00,100.01,0.00,0.075,4,x\n{ok},again\n"))]),
+        ("repeated revenue row of an earlier month", vec![("revenue.csv", revenue("0238,2025-03-02,PK,Parking,Transient,Y,1.00,1.00,0.00,0.075,4\n0238,2025-03-02,PK,Parking,Transient,Y,1.00,1.00,0.00,0.075,4\n"))]),
+        ("repeated statistic", vec![("statistics.csv", "site,date,category,value\n0238,2025-06-02,Occupied Rooms,120\n0238,2025-06-03,Occupied Rooms,120\n0238,2025-06-02,Occupied Rooms,120.0\n".into())]),
+        ("second statistic of a day", vec![("statistics.csv", "site,date,category,value\n0238,2025-06-02,Occupied Rooms,120\n0238,2025-06-02,Occupied Rooms,121\n0238,2025-06-02,Rooms Available,300\n".into())]),
+        ("same row in a top-level file and a month folder", vec![
+            ("revenue.csv", revenue(&format!("{ok}\n"))),
+            ("2025-06/revenue.csv", revenue(&format!("{ok}\n"))),
+        ]),
         ("duplicate site", vec![("sites.csv", "site,name,gl_string,start_date,close_date,vendor_id,billing_email\n0238,Hotel,g,2019-04-01,,V1,a@b.example\n0238,Hotel again,g,2019-04-01,,V1,a@b.example\n".into())]),
         ("close before start", vec![("sites.csv", "site,name,gl_string,start_date,close_date,vendor_id,billing_email\n0238,Hotel,g,2019-04-01,2018-01-01,V1,a@b.example\n".into())]),
         ("duplicate forecast", vec![("forecast.csv", "site,period,internal_revenue\n0238,2025-06,100.00\n0238,2025-06,120.00\n".into())]),
@@ -347,6 +364,9 @@ fn bad_data_corpus() {
         ("unknown adhoc kind", vec![("adhoc.csv", "site,period,group,kind,title,gl,amount\n0238,2025-06,1,bonus,Extra,4790,10.00\n".into())]),
         ("adhoc group zero", vec![("adhoc.csv", "site,period,group,kind,title,gl,amount\n0238,2025-06,0,misc,Extra,4790,10.00\n".into())]),
         ("adhoc without title", vec![("adhoc.csv", "site,period,group,kind,title,gl,amount\n0238,2025-06,1,misc, ,4790,10.00\n".into())]),
+        // 0238's contract declares groups 1 and 2; 0239 has no contract (unmatched, not bad); an
+        // earlier month's row is not billed by this run.
+        ("adhoc for an undeclared group", vec![("adhoc.csv", "site,period,group,kind,title,gl,amount\n0238,2025-06,2,misc,Extra,4790,10.00\n0238,2025-06,3,misc,Extra,4790,10.00\n0239,2025-06,5,misc,Extra,4790,10.00\n0238,2025-05,3,misc,Extra,4790,10.00\n".into())]),
         ("row outside its month folder", vec![("2025-06/statistics.csv", "site,date,category,value\n0238,2025-06-30,Occupied Rooms,120\n0238,2025-05-31,Occupied Rooms,118\n".into())]),
         ("top-level row of a month with a folder", vec![
             ("statistics.csv", "site,date,category,value\n0238,2025-06-01,Occupied Rooms,99\n0238,2025-05-01,Occupied Rooms,98\n".into()),
@@ -367,6 +387,193 @@ fn bad_data_corpus() {
     }
     assert!(cases.len() >= 20);
     insta::assert_snapshot!(out);
+}
+
+#[test]
+fn repeats_across_blocks_are_left_out_exactly() {
+    use billc_lang::eval::DataView;
+    use billc_lang::schema::TableName;
+    // 40,000 distinct rows (over 2 MiB: three blocks read in parallel), then repeats of a row of the
+    // first block (twice) and of the last row.
+    let row = |i: u32| {
+        format!(
+            "0238,2025-06-{:02},PK,Parking,Transient,Y,{i}.00,{i}.00,0.00,0.075,1\n",
+            i % 30 + 1
+        )
+    };
+    let mut text = String::new();
+    for i in 1..=40_000 {
+        text.push_str(&row(i));
+    }
+    text.push_str(&row(1));
+    text.push_str(&row(40_000));
+    text.push_str(&row(1));
+    let dir = data_dir(&[("revenue.csv", &revenue(&text))]);
+    assert!(text.len() > 2 * billc_data::csvio::BLOCK);
+    assert_eq!(
+        report(dir.path()),
+        "revenue.csv:40002: duplicate_row: the same row as line 2 [site 0238]\n\
+         revenue.csv:40003: duplicate_row: the same row as line 40001 [site 0238]\n\
+         revenue.csv:40004: duplicate_row: the same row as line 2 [site 0238]"
+    );
+    let set = billc_data::load(
+        dir.path(),
+        LoadOptions {
+            period: ym("2025-06"),
+            history: 0,
+            demand: None,
+            groups: None,
+        },
+    )
+    .unwrap();
+    let groups = set.rows(TableName::Revenue, "0238", ym("2025-06"));
+    let net: rust_decimal::Decimal = groups.iter().map(|g| g.measure(1)).sum();
+    let rows: u32 = groups.iter().map(|g| g.count()).sum();
+    assert_eq!((net.to_string().as_str(), rows), ("800020000.00", 40_000));
+    assert_eq!(groups.iter().map(|g| g.first_line()).min(), Some(2));
+    let (files, _) = set.account(&std::collections::BTreeSet::new());
+    let revenue = files.iter().find(|f| f.file == "revenue.csv").unwrap();
+    assert_eq!((revenue.rows, revenue.bad, revenue.unmatched), (40_003, 3, 40_000));
+    assert!(files.iter().all(billc_data::FileAccount::balances));
+}
+
+/// A contracts folder holding one contract for site 0238 with `body`.
+#[expect(clippy::unwrap_used, reason = "test helper")]
+fn contract_0238(body: &str) -> tempfile::TempDir {
+    let contracts = tempfile::tempdir().unwrap();
+    fs::write(
+        contracts.path().join("0238.bill"),
+        format!("use towne_park\ncontract \"0238\" {{\n    customer \"Hotel\"\n{body}}}\n"),
+    )
+    .unwrap();
+    contracts
+}
+
+/// Runs June; asserts that the run is refused (exit 1, no invoices) for exactly one bad row, the
+/// `exceptions.csv` row given. Returns the period folder.
+fn refused_for(contracts: &Path, data: &Path, out: &Path, bad_row: &str) -> PathBuf {
+    let (code, stdout, stderr) = run_june(contracts, data, out, &[]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let dir = out.join("2025-06");
+    assert!(!dir.join("invoices.json").exists());
+    let exceptions = read(&dir.join("exceptions.csv"));
+    let rows: Vec<&str> = exceptions.lines().collect();
+    assert_eq!(
+        rows,
+        [
+            "site,kind,location,message",
+            ",run_refused,,\"no invoices were made: the data has bad rows; fix them, or pass --skip-bad-sites to bill the other sites\"",
+            bad_row,
+        ],
+        "{exceptions}"
+    );
+    dir
+}
+
+#[test]
+fn a_repeated_revenue_row_refuses_the_run() {
+    let contracts = contract_0238("    revenue_share { codes [\"PK\"] tiers { 10% } }\n");
+    let row = "0238,2025-06-02,PK,Parking,Transient,Y,18000.00,17500.00,0.00,0.075,40";
+    let data = data_dir(&[
+        (
+            "revenue.csv",
+            &revenue(&format!(
+                "{row}\n0238,2025-06-03,PK,Parking,Transient,Y,23000.00,22500.00,0.00,0.075,50\n{row}\n"
+            )),
+        ),
+        ("gl.csv", "site,period,account,entity,balance\n"),
+    ]);
+    let out = tempfile::tempdir().unwrap();
+    let dir = refused_for(
+        contracts.path(),
+        data.path(),
+        out.path(),
+        "0238,bad_row,revenue.csv:4,duplicate_row: the same row as line 2",
+    );
+    // The row's accounting (rows, used, unmatched, history, other_months, reference, bad): the
+    // repeat is bad, the two others unmatched (a refused run evaluates no contract).
+    let inputs = read(&dir.join("inputs.csv"));
+    let line = inputs.lines().find(|l| l.starts_with("revenue.csv,"));
+    assert_eq!(line, Some("revenue.csv,3,0,2,0,0,0,1"), "{inputs}");
+
+    // Billed without the repeat (the site skipped: no invoice), never as $40,000 of revenue.
+    let (code, _, _) = run_june(contracts.path(), data.path(), out.path(), &["--skip-bad-sites"]);
+    assert_eq!(code, 1);
+    let exceptions = read(&dir.join("exceptions.csv"));
+    assert!(exceptions.contains("0238,site_skipped,"), "{exceptions}");
+}
+
+#[test]
+fn a_shift_worked_twice_is_billed_twice() {
+    let contracts = contract_0238(
+        "    line \"Valet Services\" gl 4700 = round($25.08/h * sum(timesheets.regular_hours where job_code == \"VAL\"))\n",
+    );
+    let shift = "0238,2025-06-03,VAL,480,0,0,0,0,0";
+    let data = data_dir(&[
+        ("revenue.csv", &revenue("")),
+        ("gl.csv", "site,period,account,entity,balance\n"),
+        (
+            "timesheets.csv",
+            &timesheets(&format!("{shift}\n{shift}\n0238,2025-06-04,VAL,450,0,0,0,0,0\n")),
+        ),
+    ]);
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run_june(contracts.path(), data.path(), out.path(), &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let json = invoices(&out.path().join("2025-06"));
+    // Two identical shifts of 8 h and one of 7.5 h: 23.5 h × $25.08.
+    assert_eq!(json["invoices"][0]["lines"][0]["amount"], "589.38");
+    assert_eq!(json["invoices"][0]["total"], "589.38");
+    let inputs = read(&out.path().join("2025-06").join("inputs.csv"));
+    assert!(inputs.contains("timesheets.csv,3,3,0,0,0,0,0"), "{inputs}");
+}
+
+#[test]
+fn an_adhoc_row_for_an_undeclared_group_is_a_bad_row() {
+    let contracts = contract_0238(
+        "    group 1 \"Valet\" { description \"Valet\" }\n    group 2 \"Shuttle\" { description \"Shuttle\" }\n    fixed_fee { title \"Management Fee\" amount $1,500 group 1 }\n",
+    );
+    let data = data_dir(&[
+        ("revenue.csv", &revenue("")),
+        ("gl.csv", "site,period,account,entity,balance\n"),
+        (
+            "adhoc.csv",
+            "site,period,group,kind,title,gl,amount\n0238,2025-06,2,misc,Shuttle fuel,4790,80.00\n0238,2025-06,3,misc,Parking passes,4790,120.00\n",
+        ),
+    ]);
+    let out = tempfile::tempdir().unwrap();
+    let dir = refused_for(
+        contracts.path(),
+        data.path(),
+        out.path(),
+        "0238,bad_row,adhoc.csv:3,\"undeclared_group: invoice group 3 is not declared by the contract of site 0238, which declares groups 1, 2\"",
+    );
+    let inputs = read(&dir.join("inputs.csv"));
+    assert!(inputs.contains("adhoc.csv,2,"), "{inputs}");
+    assert!(
+        inputs
+            .lines()
+            .any(|l| l.starts_with("adhoc.csv,2,") && l.ends_with(",1")),
+        "{inputs}"
+    );
+
+    // Without the bad row, group 2's line is billed on the invoice of group 2.
+    fs::write(
+        data.path().join("adhoc.csv"),
+        "site,period,group,kind,title,gl,amount\n0238,2025-06,2,misc,Shuttle fuel,4790,80.00\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run_june(contracts.path(), data.path(), out.path(), &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let json = invoices(&dir);
+    let numbers: Vec<&str> = json["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["0238-202506-01-01", "0238-202506-02-01"]);
+    assert_eq!(json["invoices"][1]["total"], "80.00");
 }
 
 #[test]
@@ -549,6 +756,7 @@ fn every_input_row_is_accounted_for() {
             period,
             history: 11,
             demand: None,
+            groups: None,
         },
     )
     .unwrap();

@@ -12,7 +12,7 @@ use crate::output;
 use crate::publish::{self, LockError, OutLock};
 use crate::run::{self, RunOptions, RunReport};
 use crate::sources;
-use billc_data::{DataSet, LoadError, LoadOptions};
+use billc_data::{DataSet, InvoiceGroups, LoadError, LoadOptions};
 use billc_lang::db::SourceFile;
 use billc_lang::demand::Demand;
 use billc_lang::diag::Diagnostic;
@@ -129,20 +129,32 @@ pub struct PeriodOptions {
 }
 
 /// Loads the data directory for the period: every row of the period, and of the earlier months
-/// only those the contracts can read.
+/// only those the contracts can read. Ad-hoc rows are checked against the invoice groups of their
+/// site's contract.
 pub fn load_data(compiled: &Compiled, data_dir: &Path, options: &PeriodOptions) -> Result<DataSet, PeriodError> {
     let demand = options
         .demand
         .then(|| Demand::of_plans(&compiled.plans, options.period, options.history));
+    let groups = invoice_groups(&compiled.plans);
     billc_data::load(
         data_dir,
         LoadOptions {
             period: options.period,
             history: options.history,
             demand: demand.as_ref(),
+            groups: Some(&groups),
         },
     )
     .map_err(PeriodError::Data)
+}
+
+/// The invoice groups of each contract's site (an ad-hoc row for another group is a bad row).
+pub fn invoice_groups(plans: &[Arc<Plan>]) -> InvoiceGroups {
+    let mut groups = InvoiceGroups::default();
+    for plan in plans {
+        groups.declare(&plan.site, plan.invoice_groups());
+    }
+    groups
 }
 
 /// Evaluates every contract for the period over the data (in parallel; `progress` counts the

@@ -12,8 +12,12 @@
 //!   Timesheet hours are rounded per row before summing (RULES.md §4), the `week` dimension is the Monday
 //!   of the shift's week. Groups are sorted, so the evaluator sees the same rows whatever the threads.
 //! - **Bad rows** ([`BadRow`]) name the file, line and reason; they are left out of every sum and the
-//!   caller decides whether the run fails. A missing required column, an empty file or an unreadable
-//!   header is a [`LoadError`].
+//!   caller decides whether the run fails. Among them, rows that must not be counted twice: an exact
+//!   repeat of a revenue, statistics or gl row (`duplicate_row`, [`dedup`] says which repeats a real
+//!   export can hold: timesheet shifts can), a second value for a unique key (`duplicate_key`), and
+//!   an ad-hoc row for an invoice group its site's contract does not declare (`undeclared_group`,
+//!   [`InvoiceGroups`], given in [`LoadOptions::groups`]). A missing required column, an empty file
+//!   or an unreadable header is a [`LoadError`].
 //! - **What is there** ([`scan`]): the directory is listed once; every entry that is not a data file
 //!   or month folder DATA.md names (misnamed, a folder or FIFO where a file belongs, a dangling link)
 //!   is a [`Finding`] with what it was probably meant to be. A missing file is no error here: whether
@@ -24,12 +28,14 @@
 //! The data set implements [`billc_lang::eval::DataView`]; [`csvio`] does the parallel reading.
 //!
 //! Modules, bottom to top (a module imports only modules listed before it; this root module uses
-//! them all): [`parse`], [`scan`], [`csvio`], [`store`], [`tables`], [`generate`]. Above the language crate
-//! (the table schema, months, the demand, the `DataView` trait); it reads files but never writes
-//! outside [`generate`], and never prints.
+//! them all): [`parse`], [`scan`], [`csvio`], [`store`], [`dedup`], [`groups`], [`tables`],
+//! [`generate`]. Above the language crate (the table schema, months, the demand, the `DataView`
+//! trait); it reads files but never writes outside [`generate`], and never prints.
 
 pub mod csvio;
+mod dedup;
 pub mod generate;
+mod groups;
 pub mod parse;
 pub mod scan;
 mod store;
@@ -47,6 +53,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use store::{Buckets, GroupInfo, Table};
 
+pub use groups::InvoiceGroups;
 pub use scan::{Finding, FindingKind, Meant};
 pub use tables::{BadKind, BadRow};
 
@@ -59,6 +66,9 @@ pub struct LoadOptions<'d> {
     pub history: u32,
     /// Which sites read how many of those months, per table (`None`: every site all of them).
     pub demand: Option<&'d Demand>,
+    /// The invoice groups of each contract site: an ad-hoc row of the period for another group is a
+    /// bad row (`None`: not checked).
+    pub groups: Option<&'d InvoiceGroups>,
 }
 
 /// Why the data directory cannot be used at all.
@@ -334,7 +344,7 @@ pub fn load(dir: &Path, options: LoadOptions<'_>) -> Result<DataSet, LoadError> 
             ..FileAccount::default()
         });
         let mut keys = Vec::new();
-        set.absorb(read, &mut keys);
+        set.absorb(read, &mut keys, options.groups);
         set.small.push(SmallRows { file: file_index, keys });
     }
     set.demand = demand;
@@ -354,8 +364,14 @@ pub fn load(dir: &Path, options: LoadOptions<'_>) -> Result<DataSet, LoadError> 
 }
 
 impl DataSet {
-    /// Takes the rows of a small file into the data set, rejecting duplicate keys across files.
-    fn absorb(&mut self, read: tables::SmallRead, keys: &mut Vec<(String, Option<YearMonth>)>) {
+    /// Takes the rows of a small file into the data set, rejecting duplicate keys across files and
+    /// the period's ad-hoc rows for undeclared invoice groups.
+    fn absorb(
+        &mut self,
+        read: tables::SmallRead,
+        keys: &mut Vec<(String, Option<YearMonth>)>,
+        groups: Option<&InvoiceGroups>,
+    ) {
         let mut bad = read.bad;
         for row in read.rows_out {
             match row {
@@ -412,6 +428,19 @@ impl DataSet {
                     }
                 }
                 tables::SmallRow::Adhoc { site, month, item } => {
+                    let undeclared = groups
+                        .filter(|_| month == self.period)
+                        .and_then(|g| g.undeclared(&site, item.group));
+                    if let Some(reason) = undeclared {
+                        bad.push(BadRow::new(
+                            &read.file,
+                            item.line,
+                            BadKind::UndeclaredGroup,
+                            reason,
+                            Some(site),
+                        ));
+                        continue;
+                    }
                     keys.push((site.clone(), Some(month)));
                     self.adhoc.entry((site, month)).or_default().push(item);
                 }

@@ -4,9 +4,18 @@
 //! Each block of a file is parsed into its own [`Agg`] (in parallel); the blocks' aggregates are merged
 //! in file order, so first lines and duplicate reports are the same whatever the threads. A group key
 //! is the bytes `site · year · month · (len · dimension)*`, hashed once per row.
+//!
+//! Rows must not be counted twice ([`crate::dedup`] says which repeats a real export can hold):
+//! every revenue and statistics row read in full gets a fingerprint while its block is parsed; once
+//! the file is in, a file holding repeats is read again into a fresh aggregate with the repeats left
+//! out as bad rows (`duplicate_row`, or `duplicate_key` for a second statistic of a day). Each file
+//! is aggregated on its own, then merged into its table (the first file is moved in). gl's key is
+//! its group key: a second row for it is `duplicate_row` when its balance is equal, else
+//! `duplicate_key`. Timesheet rows may repeat (one row per shift, no employee column).
 
 use super::{LoadError, Site, Source};
 use crate::csvio::{self, Chunk, Record, Records};
+use crate::dedup::{Prints, Repeat, Repeated, Repeats};
 use crate::parse::{self, DecimalError};
 use crate::store::{self, Buckets, MeasureStore, Measures, NewGroup, Strings, Table};
 use billc_lang::eval::AdhocItem;
@@ -46,8 +55,12 @@ pub enum BadKind {
     NegativeMinutes,
     /// A count or statistic is negative.
     NegativeQuantity,
-    /// A key that must be unique appears again.
+    /// A key that must be unique appears again with other values (a second gl balance of an
+    /// account, a second statistic of a day and category, a site listed twice).
     Duplicate,
+    /// A row equal in every column to an earlier row of its file, where a real export never repeats
+    /// one (revenue, statistics, gl; [`crate::dedup`]). The first stays, the repeat is left out.
+    DuplicateRow,
     /// A row in a month folder is dated in another month.
     OutsideFolder,
     /// A top-level row for a month that has its own folder file.
@@ -60,6 +73,9 @@ pub enum BadKind {
     UnknownAdhocKind,
     /// An ad-hoc `group` that is not a whole number from 1 to 99.
     BadGroup,
+    /// An ad-hoc row of the period for an invoice group that its site's contract does not declare
+    /// ([`crate::InvoiceGroups`]).
+    UndeclaredGroup,
     /// An index value that is not positive.
     BadIndexValue,
     /// Summing the row would overflow an exact decimal.
@@ -82,12 +98,14 @@ impl BadKind {
             BadKind::NegativeMinutes => "negative_minutes",
             BadKind::NegativeQuantity => "negative_quantity",
             BadKind::Duplicate => "duplicate_key",
+            BadKind::DuplicateRow => "duplicate_row",
             BadKind::OutsideFolder => "outside_folder_month",
             BadKind::ShadowedByFolder => "month_has_folder",
             BadKind::EmptyField => "empty_field",
             BadKind::CloseBeforeStart => "close_before_start",
             BadKind::UnknownAdhocKind => "unknown_adhoc_kind",
             BadKind::BadGroup => "bad_group",
+            BadKind::UndeclaredGroup => "undeclared_group",
             BadKind::BadIndexValue => "bad_index_value",
             BadKind::Overflow => "overflow",
         }
@@ -242,6 +260,8 @@ struct Agg {
     other_months: u64,
     /// Rows of earlier months that no contract reads (counted, not parsed).
     not_needed: u64,
+    /// The fingerprints of the rows read in full (of a block, then of its file; [`crate::dedup`]).
+    prints: Prints,
 }
 
 fn hash_key(key: &[u8]) -> u64 {
@@ -249,6 +269,11 @@ fn hash_key(key: &[u8]) -> u64 {
 }
 
 impl Agg {
+    /// Whether nothing was taken in yet (a table before its first file).
+    fn is_empty(&self) -> bool {
+        self.accs.is_empty() && self.bad.is_empty() && self.rows == 0
+    }
+
     fn with_capacity(groups: usize) -> Agg {
         Agg {
             table: HashTable::with_capacity(groups),
@@ -299,10 +324,8 @@ impl Agg {
             file,
         };
         match self.find(hash, key) {
-            Some(i) => match self.accs.get(i as usize) {
-                Some(mine) if unique => Err(AddError::Duplicate(mine.first_line)),
-                _ => self.add_to(i, values, acc, values.len()),
-            },
+            Some(i) if unique => Err(self.repeated_key(i, values)),
+            Some(i) => self.add_to(i, values, acc, values.len()),
             None => {
                 // Text is validated once per distinct key, not once per row.
                 let dims = key.get(KEY_DIMS..).unwrap_or_default();
@@ -321,15 +344,14 @@ impl Agg {
         self.other_months += other.other_months;
         self.not_needed += other.not_needed;
         self.bad.append(&mut other.bad);
+        self.prints.append(&mut other.prints);
         for (i, acc) in other.accs.iter().enumerate() {
             let key = other.key(acc);
             let start = i * n;
             let values = other.measures.get(start..start + n).unwrap_or_default();
             let result = match self.find(acc.hash, key) {
-                Some(j) => match self.accs.get(j as usize) {
-                    Some(mine) if unique => Err(AddError::Duplicate(mine.first_line)),
-                    _ => self.add_to(j, values, *acc, n),
-                },
+                Some(j) if unique => Err(self.repeated_key(j, values)),
+                Some(j) => self.add_to(j, values, *acc, n),
                 None => self.insert(key, *acc, values),
             };
             if let Err(e) = result {
@@ -337,6 +359,19 @@ impl Agg {
                 let site = String::from_utf8_lossy(key.get(..4).unwrap_or_default()).into_owned();
                 self.bad.push(e.bad_row(file_name, acc.first_line, site, table));
             }
+        }
+    }
+
+    /// A second row for group `i` of a table whose key is unique (gl): the same row again (every
+    /// measure equal as a decimal) or another value for the key.
+    fn repeated_key(&self, i: u32, values: &[Decimal]) -> AddError {
+        let first = self.accs.get(i as usize).map_or(0, |a| a.first_line);
+        let start = i as usize * values.len();
+        let mine = self.measures.get(start..start + values.len());
+        if mine == Some(values) {
+            AddError::SameRow(first)
+        } else {
+            AddError::Duplicate(first)
         }
     }
 
@@ -357,7 +392,10 @@ impl Agg {
 }
 
 enum AddError {
+    /// Another value for a unique key, first seen on that line.
     Duplicate(u64),
+    /// The same row again (unique key and every value equal).
+    SameRow(u64),
     Overflow,
     /// The n-th dimension value is not UTF-8.
     NotUtf8(usize),
@@ -388,6 +426,16 @@ impl AddError {
                 format!("the same site, period, account and entity as line {first}"),
                 Some(site),
             ),
+            AddError::SameRow(first) => repeat_row(
+                file,
+                line,
+                site,
+                table,
+                Repeat {
+                    first_line: line32(first),
+                    exact: true,
+                },
+            ),
             AddError::Overflow => BadRow::new(
                 file,
                 line32(line),
@@ -397,6 +445,38 @@ impl AddError {
             ),
         }
     }
+}
+
+/// The bad row of a repeat ([`crate::dedup`]): `duplicate_row` when every column is equal, else
+/// `duplicate_key` naming the table's key.
+fn repeat_row(file: &str, line: u64, site: String, table: TableName, repeat: Repeat) -> BadRow {
+    let first = repeat.first_line;
+    if repeat.exact {
+        return BadRow::new(
+            file,
+            line32(line),
+            BadKind::DuplicateRow,
+            format!("the same row as line {first}"),
+            Some(site),
+        );
+    }
+    let time = if table == TableName::Gl { "period" } else { "date" };
+    let dims: Vec<&str> = table
+        .columns()
+        .iter()
+        .filter(|(_, c)| c.is_dimension())
+        .map(|(n, _)| *n)
+        .collect();
+    BadRow::new(
+        file,
+        line32(line),
+        BadKind::Duplicate,
+        format!(
+            "the same site, {time} and {} as line {first}, with another value",
+            dims.join(", ")
+        ),
+        Some(site),
+    )
 }
 
 /// What reading one file of a fact table gave.
@@ -541,8 +621,6 @@ impl FactBuilder {
         shadowed: &BTreeSet<YearMonth>,
     ) -> Result<FileOutcome, LoadError> {
         let table = self.table;
-        let required = fact_columns(table);
-        let mut columns = None;
         let shape = RowShape {
             table,
             plan: column_plan(table),
@@ -553,23 +631,60 @@ impl FactBuilder {
                 None
             },
         };
-        let file = u16::try_from(file_index).unwrap_or(u16::MAX);
         while self.files.len() <= file_index {
             self.files.push(String::new());
         }
         if let Some(f) = self.files.get_mut(file_index) {
             f.clone_from(&source.rel);
         }
-        let unique = table == TableName::Gl;
-        let before = (
-            self.agg.rows,
-            self.agg.bad.len(),
-            self.agg.other_months,
-            self.agg.not_needed,
-        );
-        let n = shape.n_measures;
-        let files = self.files.clone();
-        let agg = &mut self.agg;
+        let cx = ChunkCx {
+            shape: &shape,
+            source,
+            file: u16::try_from(file_index).unwrap_or(u16::MAX),
+            window,
+            needs,
+            shadowed,
+            unique: table == TableName::Gl,
+            repeats: Repeats::of(table),
+            known: None,
+        };
+        let (mut agg, mut read) = self.read_once(&cx)?;
+        // Repeats are known once the whole file is in (a month's rows are in one file only). A file
+        // holding some is read again, leaving them out.
+        let known = std::mem::take(&mut agg.prints).repeats(cx.repeats);
+        if !known.is_empty() {
+            drop(agg);
+            (agg, read) = self.read_once(&ChunkCx {
+                known: Some(&known),
+                ..cx
+            })?;
+        }
+        let mut outcome = FileOutcome {
+            digest: read.digest,
+            rows: agg.rows,
+            bad: 0,
+            other_months: agg.other_months,
+            not_needed: agg.not_needed,
+            bytes: read.bytes,
+        };
+        // The file's bad rows, and any that merging it into the table finds (none, since a month's
+        // rows come from one file; counted all the same, so that the accounting always balances).
+        let bad_before = self.agg.bad.len();
+        if self.agg.is_empty() {
+            self.agg = agg;
+        } else {
+            self.agg.merge(agg, shape.n_measures, cx.unique, &self.files, table);
+        }
+        outcome.bad = (self.agg.bad.len() - bad_before) as u64;
+        Ok(outcome)
+    }
+
+    /// Reads one file into an aggregate of its own.
+    fn read_once(&self, cx: &ChunkCx<'_>) -> Result<(Agg, csvio::FileRead), LoadError> {
+        let source = cx.source;
+        let required = fact_columns(self.table);
+        let mut columns = None;
+        let mut agg = Agg::default();
         let cols_cell = std::sync::OnceLock::new();
         let read = csvio::read_file(
             &source.path,
@@ -583,33 +698,15 @@ impl FactBuilder {
                     Err(String::new())
                 }
             },
-            |chunk| {
-                let cx = ChunkCx {
-                    shape: &shape,
-                    source,
-                    file,
-                    window,
-                    needs,
-                    shadowed,
-                    unique,
-                };
-                parse_fact_chunk(chunk, cols_cell.get(), &cx)
-            },
-            |block| agg.merge(block, n, unique, &files, table),
+            |chunk| parse_fact_chunk(chunk, cols_cell.get(), cx),
+            |block| agg.merge(block, cx.shape.n_measures, cx.unique, &self.files, self.table),
         )
         .map_err(|e| csv_error(source, e))?;
         if let Some(e) = columns {
             return Err(e);
         }
         let read = read.map_err(|m| LoadError::BadHeader(source.path.clone(), m))?;
-        Ok(FileOutcome {
-            digest: read.digest,
-            rows: self.agg.rows - before.0,
-            bad: (self.agg.bad.len() - before.1) as u64,
-            other_months: self.agg.other_months - before.2,
-            not_needed: self.agg.not_needed - before.3,
-            bytes: read.bytes,
-        })
+        Ok((agg, read))
     }
 
     /// The finished table (groups sorted by site, month and dimension values) and the bad rows found.
@@ -732,6 +829,7 @@ fn file_name(source: &Source) -> String {
 }
 
 /// What parsing a block needs besides the bytes: the file, the months and sites read, the table.
+#[derive(Clone, Copy)]
 struct ChunkCx<'a> {
     shape: &'a RowShape,
     source: &'a Source,
@@ -740,6 +838,10 @@ struct ChunkCx<'a> {
     needs: Needs<'a>,
     shadowed: &'a BTreeSet<YearMonth>,
     unique: bool,
+    /// Which repeated rows are bad rows.
+    repeats: Repeats,
+    /// When a file is read again: the rows that repeat an earlier one ([`Prints::check`]).
+    known: Option<&'a Repeated>,
 }
 
 fn parse_fact_chunk(chunk: &Chunk, columns: Option<&Columns>, cx: &ChunkCx<'_>) -> Agg {
@@ -892,6 +994,13 @@ fn fact_record(
         Ok(RowOutcome::NotNeeded) => agg.not_needed += 1,
         Ok(RowOutcome::Row) => {
             let values = values.get(..cx.shape.n_measures).unwrap_or_default();
+            let date = rec.get(buf, columns.positions.get(1).copied().unwrap_or(usize::MAX));
+            if let Some(repeat) = agg.prints.check(cx.repeats, key, date, values, line, cx.known) {
+                let site = String::from_utf8_lossy(key.get(..4).unwrap_or_default()).into_owned();
+                agg.bad
+                    .push(repeat_row(&source.rel, line, site, cx.shape.table, repeat));
+                return;
+            }
             if let Err(e) = agg.add(key, values, line, cx.file, cx.unique) {
                 let site = String::from_utf8_lossy(key.get(..4).unwrap_or_default()).into_owned();
                 agg.bad.push(e.bad_row(&source.rel, line, site, cx.shape.table));

@@ -228,6 +228,16 @@ impl PlanBody {
     pub fn group(&self, number: u32) -> Option<&GroupDef> {
         self.groups.iter().find(|g| g.number == number)
     }
+
+    /// The invoice groups the contract bills: those it declares, or group 1 when it declares none
+    /// (the rule `compile` checks every line's group against).
+    pub fn invoice_groups(&self) -> Vec<u32> {
+        if self.groups.is_empty() {
+            vec![1]
+        } else {
+            self.groups.iter().map(|g| g.number).collect()
+        }
+    }
 }
 
 /// Default `order` of a line that does not say: after the Towne Park components' own positions.
