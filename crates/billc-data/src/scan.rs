@@ -97,6 +97,17 @@ impl Finding {
     }
 }
 
+impl Finding {
+    /// An entry that cannot be read, standing for `meant`.
+    fn unreadable(path: String, error: &std::io::Error, meant: Option<Meant>) -> Finding {
+        Finding {
+            path,
+            kind: FindingKind::Unreadable(error.to_string()),
+            meant,
+        }
+    }
+}
+
 /// What a data directory holds.
 #[derive(Debug, Default)]
 pub struct Layout {
@@ -127,11 +138,7 @@ pub fn scan(dir: &Path, months: &BTreeSet<YearMonth>) -> std::io::Result<Layout>
         let (name, path) = match entry {
             Ok(x) => x,
             Err(e) => {
-                layout.findings.push(Finding {
-                    path: "./".into(),
-                    kind: FindingKind::Unreadable(e.to_string()),
-                    meant: None,
-                });
+                layout.findings.push(Finding::unreadable("./".into(), &e, None));
                 continue;
             }
         };
@@ -159,14 +166,14 @@ pub fn scan(dir: &Path, months: &BTreeSet<YearMonth>) -> std::io::Result<Layout>
                     Ok(_) => {
                         layout.top.insert(file);
                     }
-                    Err(e) => layout.findings.push(Finding {
-                        path: name,
-                        kind: FindingKind::Unreadable(e.to_string()),
-                        meant: Some(Meant {
+                    Err(e) => layout.findings.push(Finding::unreadable(
+                        name,
+                        &e,
+                        Some(Meant {
                             file: Some(file),
                             month: None,
                         }),
-                    }),
+                    )),
                 },
                 other => layout
                     .findings
@@ -208,14 +215,14 @@ fn scan_folder(dir: &Path, folder: &str, month: YearMonth, findings: &mut Vec<Fi
     let entries = match list(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            findings.push(Finding {
-                path: format!("{folder}/"),
-                kind: FindingKind::Unreadable(e.to_string()),
-                meant: Some(Meant {
+            findings.push(Finding::unreadable(
+                format!("{folder}/"),
+                &e,
+                Some(Meant {
                     file: None,
                     month: Some(month),
                 }),
-            });
+            ));
             return files;
         }
     };
@@ -223,14 +230,14 @@ fn scan_folder(dir: &Path, folder: &str, month: YearMonth, findings: &mut Vec<Fi
         let (name, path) = match entry {
             Ok(x) => x,
             Err(e) => {
-                findings.push(Finding {
-                    path: format!("{folder}/"),
-                    kind: FindingKind::Unreadable(e.to_string()),
-                    meant: Some(Meant {
+                findings.push(Finding::unreadable(
+                    format!("{folder}/"),
+                    &e,
+                    Some(Meant {
                         file: None,
                         month: Some(month),
                     }),
-                });
+                ));
                 continue;
             }
         };
@@ -241,14 +248,14 @@ fn scan_folder(dir: &Path, folder: &str, month: YearMonth, findings: &mut Vec<Fi
                 Ok(_) => {
                     files.insert(file);
                 }
-                Err(e) => findings.push(Finding {
-                    path: rel,
-                    kind: FindingKind::Unreadable(e.to_string()),
-                    meant: Some(Meant {
+                Err(e) => findings.push(Finding::unreadable(
+                    rel,
+                    &e,
+                    Some(Meant {
                         file: Some(file),
                         month: Some(month),
                     }),
-                }),
+                )),
             },
             (Some(file), other) => findings.push(other.finding(rel, Some(file), Some(month), "a regular file")),
             (None, Node::Dir) => findings.push(Finding {
