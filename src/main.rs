@@ -73,6 +73,10 @@ enum Command {
     Check {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// `text` (diagnostics as a person reads them, on standard error) or `json` (one object on
+        /// standard output: counts and every diagnostic with file, line and column, for editors and CI).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Run the `test` blocks (and the standard library's doc examples) of .bill files.
     #[command(after_help = exit_status!(
@@ -108,6 +112,15 @@ enum Command {
         /// `text` (a readable tree) or `json` (a stable form for tools).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Explain a diagnostic code (`billc explain-error E0201`): what triggers it and how to fix it.
+    #[command(after_help = exit_status!(
+        "0  the explanation is printed",
+        "2  usage: bad arguments, or not a code billc has"
+    ))]
+    ExplainError {
+        /// A code as printed in a diagnostic: `E0201`, `W0401` (the letter's case does not matter).
+        code: String,
     },
     /// Import contracts from another system's configurations.
     #[command(after_help = EXIT_STATUS)]
@@ -157,7 +170,7 @@ enum ImportFrom {
     },
 }
 
-/// How `billc explain` prints.
+/// How `billc explain` and `billc check` print.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Format {
     /// A readable tree.
@@ -210,7 +223,8 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Check { paths } => check(&console, &paths),
+        Command::Check { paths, format } => check(&console, &paths, format),
+        Command::ExplainError { code } => explain_error(&console, &code),
         Command::Test { paths } => test(&console, &paths),
         Command::Run(args) => run(&console, &args),
         Command::Import {
@@ -255,15 +269,33 @@ fn emit(console: &Console, sources: &[(String, String)], diags: &[billc_lang::di
     console.err(&render::render_plain(diags, &list))
 }
 
-fn check(console: &Console, paths: &[PathBuf]) -> Outcome {
+fn check(console: &Console, paths: &[PathBuf], format: Format) -> Outcome {
     let (session, files) = match load(console, paths)? {
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
     let diags = session.diagnostics(&files);
-    emit(console, &session.sources(), &diags)?;
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let contracts = session.plans(&files).len();
+    let status = if errors > 0 {
+        ExitCode::from(NEEDS_A_PERSON)
+    } else {
+        ExitCode::SUCCESS
+    };
+    if format == Format::Json {
+        let sources = session.sources();
+        let list: Vec<(&str, &str)> = sources.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        let report = serde_json::json!({
+            "files": files.len(),
+            "contracts": contracts,
+            "errors": errors,
+            "warnings": diags.len() - errors,
+            "diagnostics": render::records(&diags, &list),
+        });
+        outln!(console, "{report:#}")?;
+        return Ok(status);
+    }
+    emit(console, &session.sources(), &diags)?;
     if errors > 0 {
         errln!(
             console,
@@ -271,7 +303,7 @@ fn check(console: &Console, paths: &[PathBuf]) -> Outcome {
             summary::count(errors, "error"),
             summary::count(files.len(), "file")
         )?;
-        return Ok(ExitCode::from(NEEDS_A_PERSON));
+        return Ok(status);
     }
     outln!(
         console,
@@ -279,7 +311,21 @@ fn check(console: &Console, paths: &[PathBuf]) -> Outcome {
         summary::count(files.len(), "file"),
         summary::count(contracts, "contract")
     )?;
-    Ok(ExitCode::SUCCESS)
+    Ok(status)
+}
+
+fn explain_error(console: &Console, code: &str) -> Outcome {
+    match billc_lang::diag::Code::parse(code) {
+        Some(code) => {
+            outln!(console, "{}", code.explanation().trim_end())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => fail(
+            console,
+            USAGE,
+            &format!("`{code}` is not a billc diagnostic code (they look like E0201 or W0401)"),
+        ),
+    }
 }
 
 fn test(console: &Console, paths: &[PathBuf]) -> Outcome {

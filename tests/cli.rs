@@ -22,6 +22,7 @@ fn every_help_documents_the_exit_statuses() {
         ("help_test", vec!["test", "--help"]),
         ("help_run", vec!["run", "--help"]),
         ("help_explain", vec!["explain", "--help"]),
+        ("help_explain_error", vec!["explain-error", "--help"]),
         ("help_import", vec!["import", "--help"]),
         ("help_import_powerbill", vec!["import", "powerbill", "--help"]),
         ("help_generate", vec!["generate", "--help"]),
@@ -327,4 +328,54 @@ fn a_failed_contract_is_counted_as_failed() {
         stderr,
         "error: not billed cleanly: 1 contract failed (see <out>/2025-06/exceptions.csv)\n"
     );
+}
+
+// ------------------------------------------------------------------------------ check for tools
+
+#[test]
+fn check_format_json_gives_every_diagnostic_with_its_position() {
+    let (code, stdout, stderr) = billc(&["check", "--format", "json", "tests/corpus/add_money_hours.bill"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stderr, "", "json goes to standard output alone");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["errors"], 1);
+    assert_eq!(report["diagnostics"][0]["code"], "E0202");
+    assert_eq!(report["diagnostics"][0]["primary"]["line"], 2);
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn check_format_json_of_clean_contracts_exits_0() {
+    let (code, stdout, stderr) = billc(&["check", "--format", "json", "contracts"]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["errors"], 0);
+    assert_eq!(report["diagnostics"], serde_json::json!([]));
+    assert!(report["contracts"].as_u64().unwrap() > 40, "{stdout}");
+}
+
+#[test]
+fn explain_error_prints_the_fix_for_any_spelling_of_a_code() {
+    let (code, stdout, stderr) = billc(&["explain-error", "e0201"]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stdout);
+    let (code, _, stderr) = billc(&["explain-error", "E9999"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        "error: `E9999` is not a billc diagnostic code (they look like E0201 or W0401)\n"
+    );
+}
+
+#[test]
+fn every_code_is_explained_with_a_fix() {
+    for code in billc_lang::diag::Code::ALL {
+        let text = code.explanation();
+        assert!(text.starts_with(&format!("{}: ", code.as_str())), "{text}");
+        assert!(
+            text.contains("Fix:"),
+            "{} has no fix in its documentation:\n{text}",
+            code.as_str()
+        );
+    }
 }

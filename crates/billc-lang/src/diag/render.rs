@@ -1,7 +1,7 @@
 //! The one place where diagnostics become text, through codespan-reporting.
 //!
-//! `render_plain` is used by tests and snapshots (no colour); `emit` writes to a terminal with colour
-//! when it is one.
+//! [`render_plain`] is what `billc check` prints and what snapshots hold (no colour); [`records`] is
+//! the same diagnostics as data for tools (`billc check --format json`).
 
 use super::{Diagnostic, Severity};
 use codespan_reporting::diagnostic as cs;
@@ -57,19 +57,73 @@ pub fn render_plain(diags: &[Diagnostic], sources: &SourceList<'_>) -> String {
     out
 }
 
-/// Writes diagnostics to standard error, with colour when `color` is true.
-pub fn emit(diags: &[Diagnostic], sources: &SourceList<'_>, color: bool) {
-    use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
-    let files = files(sources);
-    let config = Config::default();
-    let choice = if color { ColorChoice::Auto } else { ColorChoice::Never };
-    let stream = StandardStream::stderr(choice);
-    let mut lock = stream.lock();
-    for diag in diags {
-        if term::emit_to_write_style(&mut lock, &config, &files, &to_codespan(diag)).is_err() {
-            eprintln!("{}", fallback(diag));
-        }
+/// One diagnostic as a record for tools (`billc check --format json`): positions are 1-based lines
+/// and columns (columns count characters), so an editor can place it without the source text.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Record {
+    pub code: &'static str,
+    pub severity: &'static str,
+    pub message: String,
+    pub primary: LabelRecord,
+    pub secondary: Vec<LabelRecord>,
+    pub help: Option<String>,
+}
+
+/// A labelled span as a record: the file's display name and where the span starts and ends.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LabelRecord {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub message: String,
+}
+
+/// The diagnostics as records, in the order given.
+pub fn records(diags: &[Diagnostic], sources: &SourceList<'_>) -> Vec<Record> {
+    diags
+        .iter()
+        .map(|d| Record {
+            code: d.code.as_str(),
+            severity: match d.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+            message: d.message.clone(),
+            primary: label_record(&d.primary, sources),
+            secondary: d.secondary.iter().map(|l| label_record(l, sources)).collect(),
+            help: d.help.clone(),
+        })
+        .collect()
+}
+
+fn label_record(label: &super::Label, sources: &SourceList<'_>) -> LabelRecord {
+    let (file, text) = sources.get(label.span.file.0 as usize).copied().unwrap_or(("", ""));
+    let range = label.span.range();
+    let (line, column) = position(text, range.start);
+    let (end_line, end_column) = position(text, range.end);
+    LabelRecord {
+        file: file.to_string(),
+        line,
+        column,
+        end_line,
+        end_column,
+        message: label.message.clone(),
     }
+}
+
+/// The 1-based line and character column of a byte offset (clamped to the text, and to a
+/// character boundary).
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
 }
 
 fn fallback(diag: &Diagnostic) -> String {
