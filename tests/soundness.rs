@@ -478,3 +478,33 @@ contract "9991" {
         )]
     );
 }
+
+/// A price that cannot apply to the amount is a type error at the call (and in a `TierResult`
+/// annotation), where it billed $300.00 for 300 units or read a rate as a percentage.
+#[test]
+fn prices_apply_to_amounts_of_their_kind_only() {
+    let cases = [
+        (
+            "fn f() -> Money = tiered(3 h, { $1.00/room up to 10 h, $2.00/room }).due",
+            "a tier price `Money/Room` cannot apply to an amount `Hours`",
+        ),
+        (
+            "fn f() -> Money = volume($300, { $1.00 up to $100, $2.00 }).due",
+            "a tier price `Money` cannot apply to an amount `Money`",
+        ),
+        (
+            "fn f(r: TierResult<Money/Unit, Money>) -> Money = r.due",
+            "a tier price `Money/Unit` cannot apply to an amount `Money`",
+        ),
+    ];
+    for (source, want) in cases {
+        let mut session = Session::default();
+        let file = session.add_file("t.bill", source);
+        let diags = session.diagnostics(&[file]);
+        let got: Vec<(String, String)> = diags
+            .iter()
+            .map(|d| (d.code.as_str().to_string(), d.message.clone()))
+            .collect();
+        assert_eq!(got, vec![("E0201".to_string(), want.to_string())], "{source}");
+    }
+}

@@ -4,6 +4,12 @@
 //! The arithmetic ([`tiered`], [`volume`]) is pure: decimals and a tier table in, a
 //! [`TierOutcome`] out. The evaluation rule adds the window: it asks the evaluator for the amount in
 //! each earlier month of the window ([`super::windows::window_months`]). Nothing here reads data.
+//!
+//! Typing: a table `Tiers<P, A>` over an amount of type `A` gives `TierResult<P, A>`; the price must
+//! apply to the amount ([`Ty::tier_due`]), and the result's values carry the kinds of the amount and
+//! the price ([`TierKinds`]), so `.due` of a share of a number is a number, `.base` of a quantity a
+//! quantity. Nothing is lost silently: a last tier without a limit is unlimited; an amount above a
+//! bounded last tier is [`EvalErrorKind::AboveLastTier`]; a negative amount is due 0 (no claw-back).
 
 use super::{BuiltinSig, Call, Reach, TyCall, enum_ty, opt, req};
 use crate::diag::Code;

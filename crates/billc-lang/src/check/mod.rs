@@ -496,6 +496,15 @@ impl<'a> Checker<'a> {
             "TierResult" => {
                 let price = te.args.first().map(|a| self.ty(a)).unwrap_or(Ty::Percent);
                 let amount = te.args.get(1).map(|a| self.ty(a)).unwrap_or(Ty::usd());
+                if Ty::tier_due(&price, &amount).is_none() {
+                    self.error(
+                        Code::TypeMismatch,
+                        te.span,
+                        format!("a tier price `{price}` cannot apply to an amount `{amount}`"),
+                        "no tier table has these prices and amounts",
+                    );
+                    return Ty::Error;
+                }
                 Ty::TierResult(Box::new(price), Box::new(amount))
             }
             "List" => match te.args.first() {
