@@ -48,9 +48,28 @@ pub enum EvalErrorKind {
     BadColumnValue { column: String },
     /// The same, in the row `first` returns: `first(revenue.tax_rate)` over that row.
     BadFirstValue { column: String },
+    /// Part of the amount lies above the last tier's limit, so no tier would bill it:
+    /// `tiered($1,500, { 10% up to $1,000 })` (`above` is $500). A last tier without a limit is
+    /// unlimited; a cap is written as an explicit `0%` last tier.
+    AboveLastTier { above: Box<Value>, limit: Box<Value> },
+    /// `escalate` would step more than [`ESCALATION_HORIZON`] times between `since` and the service
+    /// month: `escalate($100, by: 1%, every: january, since: 1800-01-01)`.
+    EscalationHorizon { steps: u32 },
+    /// A line amount of [`LARGEST_AMOUNT`] or more, which no contract bills and whose cents a
+    /// decimal may no longer hold: `line "x" = $25.08/h * hours(job: "GSA")` over 10²⁷ minutes.
+    ImplausibleAmount { amount: Decimal },
     /// A failure a checked contract cannot produce.
     Internal(InternalError),
 }
+
+/// The most annual steps `escalate` applies (two centuries of a contract); more is an error
+/// ([`EvalErrorKind::EscalationHorizon`]), never a schedule that silently stops.
+pub const ESCALATION_HORIZON: u32 = 200;
+
+/// The magnitude from which a line amount is an error ([`EvalErrorKind::ImplausibleAmount`]):
+/// $1,000,000,000,000 (a trillion dollars), far above any month of parking and far below where a
+/// decimal of 28 digits starts dropping cents.
+pub const LARGEST_AMOUNT: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
 
 /// A broken invariant: each of these is excluded by checking (types, arity, names) or by
 /// compilation (slots, resolved `lines`), so it is a bug in billc, never in a contract.
@@ -218,6 +237,18 @@ impl EvalErrorKind {
             EvalErrorKind::MonthOutOfRange => "month out of range".into(),
             EvalErrorKind::BadColumnValue { column } => format!("bad value in column `{column}`"),
             EvalErrorKind::BadFirstValue { column } => format!("bad value in `{column}`"),
+            EvalErrorKind::AboveLastTier { above, limit } => format!(
+                "{} lies above the last tier's limit of {}, and no tier bills it (give the last tier no limit, or an explicit 0% tier)",
+                above.display(),
+                limit.display()
+            ),
+            EvalErrorKind::EscalationHorizon { steps } => format!(
+                "`escalate` would apply {steps} annual steps, more than the {ESCALATION_HORIZON} it allows (is `since:` right?)"
+            ),
+            EvalErrorKind::ImplausibleAmount { amount } => format!(
+                "the line amount {} is implausible (a trillion dollars or more): check the data",
+                crate::value::format_money(*amount, crate::ty::Currency::USD)
+            ),
             EvalErrorKind::Internal(e) => e.describe(),
         }
     }

@@ -70,8 +70,10 @@ pub enum Ty {
     Enum(Arc<EnumTy>),
     /// A tier table: price per band and the type of the limits.
     Tiers(Box<Ty>, Box<Ty>),
-    /// The result of `tiered`: `.due`, `.base`, `.banded`, `.blend`.
-    TierResult(Box<Ty>),
+    /// The result of `tiered` or `volume` over a table of these prices and an amount of this type
+    /// (`TierResult<Percent, Money>`): `.due` is [`Ty::tier_due`], `.base`, `.prior` and `.banded`
+    /// are the amount's type, `.blend` the price's.
+    TierResult(Box<Ty>, Box<Ty>),
     /// A whole input table, e.g. `revenue`.
     Table(TableName),
     /// A column of a table (`revenue.net_external_revenue`), filtered or not: aggregate it with `sum`.
@@ -103,7 +105,7 @@ impl Ty {
         match (self, want) {
             (Ty::Error, _) | (_, Ty::Error) => true,
             (Ty::List(a), Ty::List(b)) => a.fits(b),
-            (Ty::Tiers(a, b), Ty::Tiers(c, d)) => a.fits(c) && b.fits(d),
+            (Ty::Tiers(a, b), Ty::Tiers(c, d)) | (Ty::TierResult(a, b), Ty::TierResult(c, d)) => a.fits(c) && b.fits(d),
             (Ty::Record(a), Ty::Record(b)) => {
                 a == b
                     || ((a.name.is_empty() || b.name.is_empty())
@@ -113,6 +115,30 @@ impl Ty {
                             .all(|(n, t)| a.field(n).is_some_and(|(_, at)| at.fits(t))))
             }
             (a, b) => a == b,
+        }
+    }
+
+    /// What a tier table of `price`s charges for an amount of type `amount`: a percentage of the
+    /// amount is of the amount's type (a share of money is money, of a number a number); a rate or an
+    /// amount per unit is money. `None` when the price cannot apply to the amount (a rate per room
+    /// over hours, money per unit over money, a price that is no price).
+    pub fn tier_due(price: &Ty, amount: &Ty) -> Option<Ty> {
+        match (price, amount) {
+            (Ty::Error, _) | (_, Ty::Error) => Some(Ty::Error),
+            (Ty::Percent, t @ (Ty::Money(_) | Ty::Number | Ty::Quantity(_))) => Some(t.clone()),
+            (Ty::Rate(c, u), Ty::Quantity(q)) if u == q => Some(Ty::Money(*c)),
+            (Ty::Money(c), Ty::Number) => Some(Ty::Money(*c)),
+            _ => None,
+        }
+    }
+
+    /// The type of a field of a tier result over `price` and `amount` (`None`: no such field).
+    pub fn tier_field(price: &Ty, amount: &Ty, name: &str) -> Option<Ty> {
+        match name {
+            "due" => Ty::tier_due(price, amount),
+            "base" | "prior" | "banded" => Some(amount.clone()),
+            "blend" => Some(price.clone()),
+            _ => None,
         }
     }
 
@@ -158,7 +184,7 @@ impl fmt::Display for Ty {
             Ty::Record(r) => write!(f, "{}", r.name),
             Ty::Enum(e) => write!(f, "{}", e.name),
             Ty::Tiers(p, l) => write!(f, "Tiers<{p}, {l}>"),
-            Ty::TierResult(_) => write!(f, "TierResult"),
+            Ty::TierResult(p, a) => write!(f, "TierResult<{p}, {a}>"),
             Ty::Table(t) => write!(f, "Table<{}>", t.name()),
             Ty::Column(t, c) => write!(f, "Column<{}, {c}>", t.name()),
         }

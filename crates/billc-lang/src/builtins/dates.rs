@@ -257,7 +257,8 @@ fn add_months(c: &mut dyn Call<'_>) -> R<Value> {
     if !n.fract().is_zero() {
         return Err(c.fail(EvalErrorKind::FractionalMonths { months: n }));
     }
-    let n = i64::try_from(n.mantissa() / 10i128.pow(n.scale())).unwrap_or(0);
+    // A count beyond i64 is beyond the calendar too: an error, never the date unchanged.
+    let n = i64::try_from(n.trunc()).map_err(|_| c.fail(EvalErrorKind::DateOutOfRange))?;
     let policy = if &*policy == "overflow" {
         crate::time::MonthEnd::Overflow
     } else {

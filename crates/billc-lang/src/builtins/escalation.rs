@@ -7,7 +7,7 @@
 
 use super::{At, BuiltinSig, Call, Reach, TyCall, enum_ty, opt, req};
 use crate::diag::Code;
-use crate::eval_error::{EvalErrorKind, InternalError, R, arith};
+use crate::eval_error::{ESCALATION_HORIZON, EvalErrorKind, InternalError, R, arith};
 use crate::hir::Builtin;
 use crate::time::YearMonth;
 use crate::trace::Fact;
@@ -177,7 +177,7 @@ fn escalate(c: &mut dyn Call<'_>) -> R<Value> {
     let s = steps(c)?;
     let service_start = c.month().first_day();
     let mut dates = Vec::new();
-    let mut year = s.since.format("%Y").to_string().parse::<i32>().unwrap_or(2000);
+    let mut year = chrono::Datelike::year(&s.since);
     while let Some(d) = NaiveDate::from_ymd_opt(year, s.month, 1) {
         if d > service_start {
             break;
@@ -186,9 +186,10 @@ fn escalate(c: &mut dyn Call<'_>) -> R<Value> {
             dates.push(d);
         }
         year += 1;
-        if dates.len() > 200 {
-            break;
-        }
+    }
+    let steps = u32::try_from(dates.len()).unwrap_or(u32::MAX);
+    if steps > ESCALATION_HORIZON {
+        return Err(c.fail(EvalErrorKind::EscalationHorizon { steps }));
     }
     let mut current = base.clone();
     let mut facts = vec![Fact {

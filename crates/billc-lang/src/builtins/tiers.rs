@@ -4,15 +4,21 @@
 //! The arithmetic ([`tiered`], [`volume`]) is pure: decimals and a tier table in, a
 //! [`TierOutcome`] out. The evaluation rule adds the window: it asks the evaluator for the amount in
 //! each earlier month of the window ([`super::windows::window_months`]). Nothing here reads data.
+//!
+//! Typing: a table `Tiers<P, A>` over an amount of type `A` gives `TierResult<P, A>`; the price must
+//! apply to the amount ([`Ty::tier_due`]), and the result's values carry the kinds of the amount and
+//! the price ([`TierKinds`]), so `.due` of a share of a number is a number, `.base` of a quantity a
+//! quantity. Nothing is lost silently: a last tier without a limit is unlimited; an amount above a
+//! bounded last tier is [`EvalErrorKind::AboveLastTier`]; a negative amount is due 0 (no claw-back).
 
 use super::{BuiltinSig, Call, Reach, TyCall, enum_ty, opt, req};
 use crate::diag::Code;
 use crate::eval_error::{EvalErrorKind, Expected, InternalError, R, arith};
 use crate::hir::Builtin;
 use crate::trace::Fact;
-use crate::ty::{Currency, Ty};
+use crate::ty::Ty;
 use crate::value::money;
-use crate::value::{self, Band, TierOutcome, TierValue, Value};
+use crate::value::{Band, TierKinds, TierOutcome, TierValue, Value};
 use rust_decimal::Decimal;
 
 pub const SIGS: &[BuiltinSig] = &[
@@ -51,14 +57,19 @@ pub fn ty(b: Builtin, c: &mut TyCall<'_>) -> Ty {
                 );
                 return Ty::Error;
             }
-            let result = match (*price, amount) {
-                (Ty::Percent, t @ Ty::Money(_)) => t,
-                (Ty::Rate(c, _), _) => Ty::Money(c),
-                (Ty::Money(c), _) => Ty::Money(c),
-                (Ty::Percent, t) => t,
-                _ => Ty::Error,
-            };
-            Ty::TierResult(Box::new(result))
+            // The amount's type when the table's limits leave it open (a table of one tier).
+            let amount = if limit.is_error() { amount } else { *limit };
+            if Ty::tier_due(&price, &amount).is_none() {
+                let span = c.span_of(1);
+                c.error(
+                    Code::TypeMismatch,
+                    span,
+                    format!("a tier price `{price}` cannot apply to an amount `{amount}`"),
+                    "prices of another kind",
+                );
+                return Ty::Error;
+            }
+            Ty::TierResult(price, Box::new(amount))
         }
         Ty::Error => Ty::Error,
         other => {
@@ -77,9 +88,9 @@ pub fn ty(b: Builtin, c: &mut TyCall<'_>) -> Ty {
 // ------------------------------------------------------------------ evaluation rules
 
 pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
-    let Some(amount_expr) = c.expr(0) else {
+    if c.expr(0).is_none() {
         return Err(c.internal(InternalError::MissingAmount));
-    };
+    }
     let Value::Tiers(table) = c.req(1)? else {
         return Err(c.internal(InternalError::NotA(Expected::TierTable)));
     };
@@ -110,11 +121,11 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
         volume(base, &table)
     }
     .map_err(|k| c.fail(k))?;
-    let currency = match &amount_expr.ty {
-        Ty::Money(c) => *c,
-        _ => Currency::USD,
+    let kinds = TierKinds {
+        amount: amount.clone(),
+        price: table.first().map_or(Value::Percent(Decimal::ZERO), |t| t.price.clone()),
     };
-    let outcome = TierOutcome { currency, ..outcome };
+    let outcome = TierOutcome { kinds, ..outcome };
     if c.tracing() {
         let mut facts = vec![
             Fact {
@@ -136,11 +147,11 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
         for (i, band) in outcome.bands.iter().enumerate() {
             facts.push(Fact {
                 name: format!("band {}", i + 1),
-                value: describe_band(band, &amount),
+                value: describe_band(band, &outcome.kinds),
             });
         }
         let label = if b == Builtin::Tiered { "tiered" } else { "volume" };
-        c.trace(label.into(), value::format_money(outcome.due, currency), facts);
+        c.trace(label.into(), outcome.kinds.due(outcome.due).display(), facts);
     }
     Ok(Value::TierResult(std::sync::Arc::new(outcome)))
 }
@@ -226,6 +237,7 @@ pub fn tiered(base: Decimal, prior: Decimal, tiers: &[TierValue]) -> Result<Tier
             None => break,
         }
     }
+    above_last_tier(total, prior.max(Decimal::ZERO), tiers)?;
     let blend = if banded.is_zero() {
         tiers.first().map(|t| price_of(t).0).unwrap_or_default()
     } else {
@@ -238,12 +250,33 @@ pub fn tiered(base: Decimal, prior: Decimal, tiers: &[TierValue]) -> Result<Tier
         banded,
         blend,
         bands,
-        currency: Currency::USD,
+        kinds: TierKinds::default(),
     })
+}
+
+/// The part of this month's range (`floor`, `total`] that lies above the table's last limit is
+/// billed by no tier: an error naming it ([`EvalErrorKind::AboveLastTier`]), never a silent 0. A
+/// table whose last tier is unlimited takes everything; an empty table nothing above 0.
+fn above_last_tier(total: Decimal, floor: Decimal, tiers: &[TierValue]) -> Result<(), EvalErrorKind> {
+    let limit = match tiers.last() {
+        None => Value::Number(Decimal::ZERO),
+        Some(TierValue { limit: None, .. }) => return Ok(()),
+        Some(TierValue { limit: Some(l), .. }) => l.clone(),
+    };
+    let bound = limit.decimal().unwrap_or_default();
+    let lost = ok(money::sub(total, floor.max(bound)))?;
+    if lost > Decimal::ZERO {
+        return Err(EvalErrorKind::AboveLastTier {
+            above: Box::new(limit.with_decimal(lost)),
+            limit: Box::new(limit),
+        });
+    }
+    Ok(())
 }
 
 /// Volume pricing: the whole amount at the price of the tier it falls in (plus that tier's fee).
 pub fn volume(base: Decimal, tiers: &[TierValue]) -> Result<TierOutcome, EvalErrorKind> {
+    above_last_tier(base, Decimal::ZERO, tiers)?;
     let mut from = Decimal::ZERO;
     for t in tiers {
         let limit = limit_of(t);
@@ -263,12 +296,12 @@ pub fn volume(base: Decimal, tiers: &[TierValue]) -> Result<TierOutcome, EvalErr
                 bands: vec![Band {
                     from,
                     to: limit,
-                    amount: base,
+                    amount: base.max(Decimal::ZERO),
                     price,
                     price_is_percent: is_percent,
                     due,
                 }],
-                currency: Currency::USD,
+                kinds: TierKinds::default(),
             });
         }
         from = limit.unwrap_or(from);
@@ -280,26 +313,19 @@ pub fn volume(base: Decimal, tiers: &[TierValue]) -> Result<TierOutcome, EvalErr
         banded: Decimal::ZERO,
         blend: Decimal::ZERO,
         bands: Vec::new(),
-        currency: Currency::USD,
+        kinds: TierKinds::default(),
     })
 }
 
 /// `$100,750.00 at 40% = $40,300.00 (from $0.00 to $100,750.00)` for traces.
-pub fn describe_band(band: &Band, like: &Value) -> String {
-    let price = if band.price_is_percent {
-        Value::Percent(band.price).display()
-    } else {
-        Value::Number(band.price).display()
-    };
-    let to = band
-        .to
-        .map_or("unlimited".to_string(), |t| like.with_decimal(t).display());
+pub fn describe_band(band: &Band, kinds: &TierKinds) -> String {
+    let to = band.to.map_or("unlimited".to_string(), |t| kinds.amount(t).display());
     format!(
         "{} at {} = {} (from {} to {})",
-        like.with_decimal(band.amount).display(),
-        price,
-        crate::value::format_money(band.due, Currency::USD),
-        like.with_decimal(band.from).display(),
+        kinds.amount(band.amount).display(),
+        kinds.price(band.price).display(),
+        kinds.due(band.due).display(),
+        kinds.amount(band.from).display(),
         to
     )
 }

@@ -493,7 +493,20 @@ impl<'a> Checker<'a> {
             "Days" => Ty::Duration(ast::DurationUnit::Day),
             "Months" => Ty::Duration(ast::DurationUnit::Month),
             "Years" => Ty::Duration(ast::DurationUnit::Year),
-            "TierResult" => Ty::TierResult(Box::new(Ty::usd())),
+            "TierResult" => {
+                let price = te.args.first().map(|a| self.ty(a)).unwrap_or(Ty::Percent);
+                let amount = te.args.get(1).map(|a| self.ty(a)).unwrap_or(Ty::usd());
+                if Ty::tier_due(&price, &amount).is_none() {
+                    self.error(
+                        Code::TypeMismatch,
+                        te.span,
+                        format!("a tier price `{price}` cannot apply to an amount `{amount}`"),
+                        "no tier table has these prices and amounts",
+                    );
+                    return Ty::Error;
+                }
+                Ty::TierResult(Box::new(price), Box::new(amount))
+            }
             "List" => match te.args.first() {
                 Some(a) => Ty::List(Box::new(self.ty(a))),
                 None => Ty::List(Box::new(Ty::Error)),
@@ -904,7 +917,7 @@ impl<'a> Checker<'a> {
         if !amount.ty.fits(&Ty::Money(currency)) {
             let help = match amount.ty {
                 Ty::Quantity(_) => Some("multiply by a rate, e.g. `hours * $25.08/h`"),
-                Ty::TierResult(_) => Some("take the amount due: `.due`"),
+                Ty::TierResult(..) => Some("take the amount due: `.due`"),
                 Ty::Percent | Ty::Number => Some("multiply by an amount of money"),
                 _ => None,
             };
@@ -1909,11 +1922,10 @@ impl<'a> Checker<'a> {
                     return hir::Expr::error(span);
                 }
             },
-            Ty::TierResult(money) => {
-                let t = match name {
-                    "due" | "base" | "prior" | "banded" => (**money).clone(),
-                    "blend" => Ty::Percent,
-                    _ => {
+            Ty::TierResult(price, amount) => {
+                let t = match Ty::tier_field(price, amount, name) {
+                    Some(t) => t,
+                    None => {
                         self.unknown_field(
                             field,
                             "a tier result",

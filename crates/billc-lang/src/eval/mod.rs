@@ -244,6 +244,12 @@ impl<'p> Machine<'p> {
         let mut v = result?;
         let is_line = matches!(slot.kind, crate::plan::SlotKind::Line(_));
         if is_line && let Value::Money(d, c) = v {
+            if d.abs() >= crate::eval_error::LARGEST_AMOUNT {
+                return Err(EvalError::new(
+                    EvalErrorKind::ImplausibleAmount { amount: d },
+                    slot.span,
+                ));
+            }
             v = Value::Money(money::cents(d), c);
         }
         let node = cx.tracing.then(|| {
@@ -705,14 +711,7 @@ fn e_ty(a: &Expr, b: &Expr) -> (crate::ty::Ty, crate::ty::Ty) {
 fn field(v: &Value, name: &str) -> Option<Value> {
     match v {
         Value::Record(fields) => fields.iter().find(|(n, _)| n == name).map(|(_, x)| x.clone()),
-        Value::TierResult(t) => Some(match name {
-            "due" => Value::Money(t.due, t.currency),
-            "base" => Value::Money(t.base, t.currency),
-            "prior" => Value::Money(t.prior, t.currency),
-            "banded" => Value::Money(t.banded, t.currency),
-            "blend" => Value::Percent(t.blend),
-            _ => return None,
-        }),
+        Value::TierResult(t) => t.field(name),
         _ => None,
     }
 }

@@ -54,7 +54,62 @@ pub struct TierOutcome {
     /// Σ price × band / Σ band, as a fraction; the first tier's price when no band was used.
     pub blend: Decimal,
     pub bands: Vec<Band>,
-    pub currency: Currency,
+    /// The kinds of the amount and of the prices, so that every field is a value of its checked type.
+    pub kinds: TierKinds,
+}
+
+/// The kinds of a tier calculation's values (the numbers inside are not used): `amount` is the
+/// amount put through the tiers (`.base`, `.prior`, `.banded` are of its kind), `price` a tier's
+/// price (`.blend` is of its kind). `.due` follows [`crate::ty::Ty::tier_due`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TierKinds {
+    pub amount: Value,
+    pub price: Value,
+}
+
+impl Default for TierKinds {
+    /// A percentage of money (a revenue share).
+    fn default() -> TierKinds {
+        TierKinds {
+            amount: Value::Money(Decimal::ZERO, Currency::USD),
+            price: Value::Percent(Decimal::ZERO),
+        }
+    }
+}
+
+impl TierKinds {
+    /// The amount due: a percentage of the amount is of the amount's kind, a rate or an amount per
+    /// unit is money in the price's currency.
+    pub fn due(&self, d: Decimal) -> Value {
+        match &self.price {
+            Value::Rate(_, c, _) | Value::Money(_, c) => Value::Money(d, *c),
+            _ => self.amount.with_decimal(d),
+        }
+    }
+
+    /// A value of the amount's kind.
+    pub fn amount(&self, d: Decimal) -> Value {
+        self.amount.with_decimal(d)
+    }
+
+    /// A value of the price's kind.
+    pub fn price(&self, d: Decimal) -> Value {
+        self.price.with_decimal(d)
+    }
+}
+
+impl TierOutcome {
+    /// A field of the result by name (`due`, `base`, `prior`, `banded`, `blend`).
+    pub fn field(&self, name: &str) -> Option<Value> {
+        Some(match name {
+            "due" => self.kinds.due(self.due),
+            "base" => self.kinds.amount(self.base),
+            "prior" => self.kinds.amount(self.prior),
+            "banded" => self.kinds.amount(self.banded),
+            "blend" => self.kinds.price(self.blend),
+            _ => return None,
+        })
+    }
 }
 
 /// One band of a tiered calculation.
@@ -184,7 +239,7 @@ impl Value {
                     .collect();
                 format!("{{ {} }}", parts.join(", "))
             }
-            Value::TierResult(t) => amount(t.due, t.currency),
+            Value::TierResult(t) => t.kinds.due(t.due).render(digits),
         }
     }
 }
