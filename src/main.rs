@@ -438,9 +438,9 @@ fn run(console: &Console, args: &RunArgs) -> Outcome {
         rows,
         bytes,
         phases: billc_billing::figures::Phases {
-            contracts: t_compiled.as_secs_f64(),
-            data: (t_loaded - t_compiled).as_secs_f64(),
-            evaluation: (t_evaluated - t_loaded).as_secs_f64(),
+            contracts: t_compiled,
+            data: t_loaded - t_compiled,
+            evaluation: t_evaluated - t_loaded,
         },
     };
     std::mem::forget((data, compiled));
@@ -461,9 +461,9 @@ fn run(console: &Console, args: &RunArgs) -> Outcome {
         rows,
         bytes,
         phases: [
-            measured.phases.contracts,
-            measured.phases.data,
-            measured.phases.evaluation,
+            measured.phases.contracts.as_secs_f64(),
+            measured.phases.data.as_secs_f64(),
+            measured.phases.evaluation.as_secs_f64(),
             (started.elapsed() - t_evaluated).as_secs_f64(),
         ],
     };

@@ -41,6 +41,8 @@ use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::io;
+use std::str::FromStr;
+use std::time::Duration;
 
 /// The key of the one object of `summary.json` that varies between identical runs.
 pub const PHASES_KEY: &str = "phases_seconds";
@@ -58,20 +60,26 @@ pub struct Measured {
     pub phases: Phases,
 }
 
-/// Seconds per phase: measurements for people, not money, so `f64` is right.
+/// How long each phase took. Durations, not amounts: written as seconds with three decimals.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Phases {
     #[serde(serialize_with = "milliseconds")]
-    pub contracts: f64,
+    pub contracts: Duration,
     #[serde(serialize_with = "milliseconds")]
-    pub data: f64,
+    pub data: Duration,
     #[serde(serialize_with = "milliseconds")]
-    pub evaluation: f64,
+    pub evaluation: Duration,
 }
 
-/// Seconds rounded to milliseconds (`0.0123456` → `0.012`).
-fn milliseconds<S: Serializer>(seconds: &f64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64((seconds * 1000.0).round() / 1000.0)
+/// A duration as a JSON number of seconds rounded to the millisecond (`12.3456 ms` → `0.012`),
+/// computed in integers: no float is involved.
+fn milliseconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    let ms = d.as_micros().saturating_add(500) / 1000;
+    let text = format!("{}.{:03}", ms / 1000, ms % 1000);
+    match serde_json::Number::from_str(&text) {
+        Ok(n) => n.serialize(s),
+        Err(e) => Err(serde::ser::Error::custom(e)),
+    }
 }
 
 /// What happened to the contracts of a run, counted as the terminal summary counts them.
@@ -233,6 +241,17 @@ pub fn summary_json(report: &RunReport, measured: &Measured) -> io::Result<Strin
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn phases_are_seconds_rounded_to_the_millisecond_without_floats() {
+        let phases = Phases {
+            contracts: Duration::from_micros(12_345),
+            data: Duration::from_micros(1_499_500),
+            evaluation: Duration::ZERO,
+        };
+        let json = serde_json::to_string(&phases).unwrap_or_default();
+        assert_eq!(json, r#"{"contracts":0.012,"data":1.500,"evaluation":0.000}"#);
+    }
 
     fn invoice(number: &str, total: Decimal) -> Invoice {
         Invoice {

@@ -23,9 +23,9 @@ const MEASURED: Measured = Measured {
     rows: 10,
     bytes: 100,
     phases: billc_billing::figures::Phases {
-        contracts: 0.25,
-        data: 0.5,
-        evaluation: 0.125,
+        contracts: std::time::Duration::from_millis(250),
+        data: std::time::Duration::from_millis(500),
+        evaluation: std::time::Duration::from_millis(125),
     },
 };
 
