@@ -246,27 +246,29 @@ fn number(depth: u32) -> BoxedStrategy<String> {
 }
 
 fn percent(depth: u32) -> BoxedStrategy<String> {
-    if depth == 0 {
-        return percent_lit().boxed();
-    }
-    let d = depth - 1;
-    prop_oneof![
-        3 => percent_lit(),
-        1 => (percent(d), percent(d)).prop_map(|(a, b)| format!("({a} + {b})")),
-        2 => tier_field(d, "Percent"),
-    ]
-    .boxed()
+    sums(depth, percent_lit().boxed(), percent, "Percent")
 }
 
 fn units(depth: u32) -> BoxedStrategy<String> {
+    sums(depth, units_lit().boxed(), units, "Quantity<unit>")
+}
+
+/// Expressions of a type that only adds to itself: a literal, a sum of two of them (`of` builds
+/// them one level down), or a tier field of type `ty`.
+fn sums(
+    depth: u32,
+    literal: BoxedStrategy<String>,
+    of: fn(u32) -> BoxedStrategy<String>,
+    ty: &'static str,
+) -> BoxedStrategy<String> {
     if depth == 0 {
-        return units_lit().boxed();
+        return literal;
     }
     let d = depth - 1;
     prop_oneof![
-        3 => units_lit(),
-        1 => (units(d), units(d)).prop_map(|(a, b)| format!("({a} + {b})")),
-        2 => tier_field(d, "Quantity<unit>"),
+        3 => literal,
+        1 => (of(d), of(d)).prop_map(|(a, b)| format!("({a} + {b})")),
+        2 => tier_field(d, ty),
     ]
     .boxed()
 }
