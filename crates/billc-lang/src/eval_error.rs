@@ -57,7 +57,10 @@ pub enum EvalErrorKind {
     EscalationHorizon { steps: u32 },
     /// A line amount of [`LARGEST_AMOUNT`] or more, which no contract bills and whose cents a
     /// decimal may no longer hold: `line "x" = $25.08/h * hours(job: "GSA")` over 10²⁷ minutes.
-    ImplausibleAmount { amount: Decimal },
+    ImplausibleAmount {
+        amount: Decimal,
+        currency: crate::ty::Currency,
+    },
     /// A failure a checked contract cannot produce.
     Internal(InternalError),
 }
@@ -69,6 +72,7 @@ pub const ESCALATION_HORIZON: u32 = 200;
 /// The magnitude from which a line amount is an error ([`EvalErrorKind::ImplausibleAmount`]):
 /// $1,000,000,000,000 (a trillion dollars), far above any month of parking and far below where a
 /// decimal of 28 digits starts dropping cents.
+/// (`from_parts` because it is `const`: 10¹² = 232 × 2³² + 3,567,587,328.)
 pub const LARGEST_AMOUNT: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
 
 /// A broken invariant: each of these is excluded by checking (types, arity, names) or by
@@ -245,9 +249,9 @@ impl EvalErrorKind {
             EvalErrorKind::EscalationHorizon { steps } => format!(
                 "`escalate` would apply {steps} annual steps, more than the {ESCALATION_HORIZON} it allows (is `since:` right?)"
             ),
-            EvalErrorKind::ImplausibleAmount { amount } => format!(
+            EvalErrorKind::ImplausibleAmount { amount, currency } => format!(
                 "the line amount {} is implausible (a trillion dollars or more): check the data",
-                crate::value::format_money(*amount, crate::ty::Currency::USD)
+                crate::value::format_money(*amount, *currency)
             ),
             EvalErrorKind::Internal(e) => e.describe(),
         }
@@ -345,6 +349,12 @@ pub type R<T> = Result<T, EvalError>;
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_largest_amount_is_a_trillion() {
+        assert_eq!(LARGEST_AMOUNT, Decimal::from(1_000_000_000_000_i64));
+    }
+
     use super::*;
 
     #[track_caller]

@@ -132,6 +132,11 @@ impl Ty {
         }
     }
 
+    /// The diagnostic message when [`Ty::tier_due`] is `None` (a call or a `TierResult<…>` annotation).
+    pub fn tier_mismatch(price: &Ty, amount: &Ty) -> String {
+        format!("a tier price `{price}` cannot apply to an amount `{amount}`")
+    }
+
     /// The type of a field of a tier result over `price` and `amount` (`None`: no such field).
     pub fn tier_field(price: &Ty, amount: &Ty, name: &str) -> Option<Ty> {
         match name {

@@ -64,7 +64,7 @@ pub fn ty(b: Builtin, c: &mut TyCall<'_>) -> Ty {
                 c.error(
                     Code::TypeMismatch,
                     span,
-                    format!("a tier price `{price}` cannot apply to an amount `{amount}`"),
+                    Ty::tier_mismatch(&price, &amount),
                     "prices of another kind",
                 );
                 return Ty::Error;

@@ -500,7 +500,7 @@ impl<'a> Checker<'a> {
                     self.error(
                         Code::TypeMismatch,
                         te.span,
-                        format!("a tier price `{price}` cannot apply to an amount `{amount}`"),
+                        Ty::tier_mismatch(&price, &amount),
                         "no tier table has these prices and amounts",
                     );
                     return Ty::Error;

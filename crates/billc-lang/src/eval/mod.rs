@@ -246,7 +246,7 @@ impl<'p> Machine<'p> {
         if is_line && let Value::Money(d, c) = v {
             if d.abs() >= crate::eval_error::LARGEST_AMOUNT {
                 return Err(EvalError::new(
-                    EvalErrorKind::ImplausibleAmount { amount: d },
+                    EvalErrorKind::ImplausibleAmount { amount: d, currency: c },
                     slot.span,
                 ));
             }
