@@ -78,7 +78,12 @@ pub fn explain_text(invoice: &Invoice) -> String {
 
 /// Writes `node` on one line starting with `first` (the branch drawn so far), its details and inputs
 /// below it with `rest` as their prefix.
+/// Enters the node through [`billc_lang::stack::deeper`]: a trace is as deep as the calls it records.
 fn render_node(out: &mut String, node: &TraceNode, first: &str, rest: &str) {
+    billc_lang::stack::deeper(|| render_node_here(out, node, first, rest))
+}
+
+fn render_node_here(out: &mut String, node: &TraceNode, first: &str, rest: &str) {
     let mut head = format!("{first}{} = {}", node.label, node.value);
     if let Some(src) = &node.source {
         let _ = write!(head, "  [{}:{}]", src.file, src.line);

@@ -126,7 +126,12 @@ impl Compiler<'_> {
         }
     }
 
+    /// Enters the node through [`stack::deeper`] (see `crate::stack`).
     fn stmts(&mut self, stmts: &[Stmt], env: EnvId, prefix: &str) {
+        crate::stack::deeper(|| self.stmts_here(stmts, env, prefix))
+    }
+
+    fn stmts_here(&mut self, stmts: &[Stmt], env: EnvId, prefix: &str) {
         for s in stmts {
             match s {
                 Stmt::Let {

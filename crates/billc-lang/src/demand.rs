@@ -299,7 +299,12 @@ impl<'p> Walker<'p> {
         *entry = (*entry).max(back);
     }
 
+    /// Enters the node through [`stack::deeper`] (see `crate::stack`).
     fn walk(&mut self, e: &'p Expr, scope: &Scope<'p>, back: Back, sites: &Sites) {
+        crate::stack::deeper(|| self.walk_here(e, scope, back, sites))
+    }
+
+    fn walk_here(&mut self, e: &'p Expr, scope: &Scope<'p>, back: Back, sites: &Sites) {
         self.steps += 1;
         if self.steps > BUDGET {
             return;

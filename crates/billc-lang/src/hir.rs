@@ -197,8 +197,13 @@ pub enum Stmt {
     },
 }
 
-/// Calls `f` on each direct child expression.
+/// Calls `f` on each direct child expression. The walks built on it recurse through it, so it
+/// enters the children through [`crate::stack::deeper`].
 pub fn for_each_child<'e>(e: &'e Expr, f: &mut dyn FnMut(&'e Expr)) {
+    crate::stack::deeper(|| children(e, f));
+}
+
+fn children<'e>(e: &'e Expr, f: &mut dyn FnMut(&'e Expr)) {
     match &e.kind {
         ExprKind::Call(_, args) | ExprKind::List(args) => args.iter().for_each(f),
         ExprKind::Builtin(_, args) => args.iter().flatten().for_each(f),

@@ -11,7 +11,7 @@
 //! text, data through the [`eval::DataView`] trait, and results go out as values.
 //!
 //! Modules, bottom to top (a module imports only modules listed before it):
-//! [`time`], [`terms`], [`span`], [`diag`], [`syntax`], [`schema`], [`ty`], [`value`], [`trace`],
+//! [`stack`], [`time`], [`terms`], [`span`], [`diag`], [`syntax`], [`schema`], [`ty`], [`value`], [`trace`],
 //! [`hir`], [`plan`], [`input`], [`eval_error`], [`builtins`], [`eval`], [`check`], [`compile`],
 //! [`demand`], [`db`], [`session`], [`testdata`], [`testing`]. The one arrow that may look
 //! surprising, `check` → `eval`, is constant folding: the checker asks the interpreter for the
@@ -33,6 +33,7 @@ pub mod plan;
 pub mod schema;
 pub mod session;
 pub mod span;
+pub mod stack;
 pub mod syntax;
 pub mod terms;
 pub mod testdata;

@@ -644,7 +644,18 @@ impl<'a> Checker<'a> {
         (out, u32::try_from(refs).unwrap_or(u32::MAX))
     }
 
+    /// Enters the node through [`stack::deeper`] (see `crate::stack`).
     fn stmts(&mut self, stmts: &'a [ast::Stmt], cx: &mut Cx, next_decl: &mut usize, is_contract: bool) -> Vec<Stmt> {
+        crate::stack::deeper(|| self.stmts_here(stmts, cx, next_decl, is_contract))
+    }
+
+    fn stmts_here(
+        &mut self,
+        stmts: &'a [ast::Stmt],
+        cx: &mut Cx,
+        next_decl: &mut usize,
+        is_contract: bool,
+    ) -> Vec<Stmt> {
         let mut out = Vec::new();
         for s in stmts {
             match s {
@@ -1313,7 +1324,12 @@ impl<'a> Checker<'a> {
 
     // ------------------------------------------------------------------ expressions
 
+    /// Enters the node through [`stack::deeper`] (see `crate::stack`).
     fn expr(&mut self, e: &ast::Expr, cx: &mut Cx) -> hir::Expr {
+        crate::stack::deeper(|| self.expr_here(e, cx))
+    }
+
+    fn expr_here(&mut self, e: &ast::Expr, cx: &mut Cx) -> hir::Expr {
         let span = e.span;
         let mk = |kind: hir::ExprKind, ty: Ty| hir::Expr { kind, ty, span };
         match &e.kind {

@@ -132,6 +132,22 @@ codes! {
     /// amount with more digits than a decimal holds. Fix: write a real month (`2025-12`), date
     /// (`2025-02-28`) or a smaller amount.
     BadLiteral = "E0002",
+    /// `let x = ((((((…1…))))))` 200 deep — nesting beyond what billc reads.
+    ///
+    /// Brackets, `if … else if …` chains, operator chains (a sum of terms is one level per `+`) and
+    /// type arguments may nest at most 100 (brackets) or 256 (everything else) levels: billc
+    /// refuses deeper input with this error instead of exhausting its stack. No real contract comes
+    /// near; a generated one might. Fix: name the inner parts with `let` (or a `fn`), add up a long
+    /// list of terms with `sum([…])`, and turn a long `else if` chain into a tier table or a lookup
+    /// in a list of records.
+    TooDeep = "E0003",
+    /// A file whose parse needs more steps than billc allows (after an earlier syntax error).
+    ///
+    /// The parser tries alternatives at each position; a file with an error early in a deeply nested
+    /// structure could make it try very many. billc stops after a fixed budget of steps and reports
+    /// this error at the item instead of running for minutes. Fix: correct the syntax errors reported
+    /// before this one (usually an unclosed or stray bracket), then check again.
+    TooComplex = "E0004",
     /// `let x = revnue` — a name that is not defined (with a suggestion).
     ///
     /// The name is not a `let`, a parameter, a function, an input table or a builtin in scope. Names

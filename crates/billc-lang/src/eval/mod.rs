@@ -286,7 +286,12 @@ impl<'p> Machine<'p> {
         }
     }
 
+    /// Enters the node through [`stack::deeper`] (see `crate::stack`).
     fn eval(&mut self, e: &'p Expr, scope: &Scope<'p>, cx: &Cx<'p>) -> R<Value> {
+        crate::stack::deeper(|| self.eval_here(e, scope, cx))
+    }
+
+    fn eval_here(&mut self, e: &'p Expr, scope: &Scope<'p>, cx: &Cx<'p>) -> R<Value> {
         let span = e.span;
         match &e.kind {
             ExprKind::Lit(v) => Ok(v.clone()),

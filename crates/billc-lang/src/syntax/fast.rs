@@ -213,7 +213,7 @@ impl<'t> Fast<'t> {
             return self.give_up();
         }
         self.depth += 1;
-        let result = f(self);
+        let result = crate::stack::deeper(|| f(self));
         self.depth -= 1;
         result
     }
@@ -1034,6 +1034,8 @@ impl<'t> Fast<'t> {
 
     /// `prefix* ~ postfixed`, pushed onto `toks`.
     fn operand(&mut self, toks: &mut Vec<Tok>) -> Option<()> {
+        // The Pratt reading recurses once per prefix: a run of them is that many levels.
+        let mut prefixes = 0;
         loop {
             let start = self.pos;
             let op = if self.eat(b'-') {
@@ -1043,6 +1045,10 @@ impl<'t> Fast<'t> {
             } else {
                 break;
             };
+            prefixes += 1;
+            if self.depth + prefixes > MAX_DEPTH {
+                return self.give_up();
+            }
             toks.push(Tok::Prefix(op, self.span(start, self.pos)));
             self.skip();
         }
@@ -1170,10 +1176,7 @@ impl<'t> Fast<'t> {
     fn primary(&mut self) -> Option<Expr> {
         let start = self.pos;
         let kind = match self.peek()? {
-            b'[' => match self.attempt(Self::list_comp) {
-                Some(kind) => kind,
-                None => self.attempt(Self::list)?,
-            },
+            b'[' => self.list()?,
             b'{' => match self.attempt(Self::record) {
                 Some(kind) => kind,
                 None => self.attempt(Self::tier_table)?,
@@ -1230,30 +1233,38 @@ impl<'t> Fast<'t> {
         Some(ExprKind::If(cond, then, otherwise))
     }
 
-    /// `"[" ~ expr ~ kw_for ~ ident ~ kw_in ~ expr ~ "]"`
-    fn list_comp(&mut self) -> Option<ExprKind> {
+    /// `"[" ~ (expr ~ (list_for | ("," ~ expr)* ~ ","?))? ~ "]"` with
+    /// `list_for = kw_for ~ ident ~ kw_in ~ expr`: the first element is read once, whichever follows.
+    fn list(&mut self) -> Option<ExprKind> {
         if !self.eat(b'[') {
             return None;
         }
         self.skip();
-        let body = self.expr()?;
+        if self.eat(b']') {
+            return Some(ExprKind::List(Vec::new()));
+        }
+        let first = self.expr()?;
         self.skip();
-        self.keyword("for")?;
-        let var = self.ident()?;
+        if self.kw("for") {
+            self.skip();
+            let var = self.ident()?;
+            self.skip();
+            self.keyword("in")?;
+            let list = self.expr()?;
+            self.skip();
+            return self.eat(b']').then(|| ExprKind::Comprehension {
+                body: Box::new(first),
+                var,
+                list: Box::new(list),
+            });
+        }
+        let mut items = vec![first];
+        self.followers(&mut items, b',', Self::expr);
         self.skip();
-        self.keyword("in")?;
-        let list = self.expr()?;
-        self.skip();
-        self.eat(b']').then(|| ExprKind::Comprehension {
-            body: Box::new(body),
-            var,
-            list: Box::new(list),
-        })
-    }
-
-    /// `"[" ~ (expr ~ ("," ~ expr)* ~ ","?)? ~ "]"`
-    fn list(&mut self) -> Option<ExprKind> {
-        self.delimited(b'[', Self::expr, b']').map(ExprKind::List)
+        if self.eat(b',') {
+            self.skip();
+        }
+        self.eat(b']').then(|| ExprKind::List(exact(items)))
     }
 
     /// `"{" ~ (ident ~ ":" ~ expr ~ ("," ~ ident ~ ":" ~ expr)* ~ ","?)? ~ "}"`

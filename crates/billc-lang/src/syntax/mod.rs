@@ -15,6 +15,8 @@
 //! only (`billc check` of 10,000 contracts: 2.5× faster; README → Performance).
 
 pub mod ast;
+pub mod brackets;
+pub mod depth;
 pub mod fast;
 pub mod literal;
 pub mod parser;
@@ -28,9 +30,19 @@ pub use parser::parse_expr;
 ///
 /// A file without syntax errors is read by [`fast::parse`], which builds the same module several
 /// times faster; anything else goes to pest ([`parser::parse_with_pest`]), which says what is wrong.
+///
+/// Either way the module is then held to [`depth::MAX_DEPTH`]: what is deeper is cut off and
+/// reported, so that no later pass recurses deeper than that.
 pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
-    match fast::parse(file, text) {
+    let (mut module, mut errors) = match fast::parse(file, text) {
         Some(module) => (module, Vec::new()),
         None => parser::parse_with_pest(file, text),
+    };
+    let cut = depth::limit(&mut module);
+    if !cut.is_empty() {
+        // The lowering's own cut (see `parser::LOWERING_DEPTH`) is reported here more precisely.
+        errors.retain(|e| e.code != crate::diag::Code::TooDeep || e.message != cut[0].message);
+        errors.extend(cut);
     }
+    (module, errors)
 }

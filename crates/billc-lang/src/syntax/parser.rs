@@ -17,6 +17,12 @@
 //!   item boundaries (lines starting with `use`, `const`, `type`, `fn`, `component`, `contract`, `test`
 //!   or `///`) and each piece is parsed alone, so one broken item costs only itself.
 //!
+//! Before pest reads a file or a piece, [`brackets::check`] does: brackets that do not balance are
+//! reported from there (one error, at the bracket that is wrong) and the piece is not parsed, since
+//! pest's backtracking over unclosed brackets takes time exponential in their depth. pest's own
+//! limits back this up: a budget of rule calls ([`CALL_LIMIT`], [`Code::TooComplex`]) and its guard
+//! on the native stack ([`Code::TooDeep`]).
+//!
 //! pest's own error text never reaches users: errors become [`Diagnostic`]s here. For their "expected
 //! …" lists we ask pest for error detail (`pest::set_error_detail`), which also reports expected
 //! punctuation such as `=` or `}`; it is switched on the first time an error is met and left on (the
@@ -26,6 +32,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::span::{FileId, Span};
 use crate::syntax::ast::*;
 use crate::syntax::literal::{self, Literal};
+use crate::syntax::{brackets, depth};
 use pest::Parser as _;
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
@@ -59,33 +66,69 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 /// `tests/diagnostics.rs` still name it; delete it once they say `syntax::parse`.
 pub use super::parse;
 
+/// How many rule calls one parse may make, so that backtracking over a broken file ends with
+/// [`Code::TooComplex`] instead of running for minutes. Real files need about 7 calls a byte (the
+/// largest of the repository, `stdlib/towne_park.bill`, 19 KB: 131,486 calls, 1.7 ms in a release
+/// build), so this is a 2.8 MB file's worth, about a quarter of a second. A fixed number, so the
+/// answer does not depend on the machine, the file's neighbours or other threads.
+pub const CALL_LIMIT: usize = 20_000_000;
+
 /// Parses a whole file with pest, the reference reading of the grammar, and recovers from syntax
-/// errors (see the module documentation).
+/// errors (see the module documentation). A file (or, after an error, an item) is first read by
+/// [`brackets::check`]: one whose brackets do not balance is reported from there, never given to
+/// pest, whose backtracking over unclosed brackets is exponential.
 pub fn parse_with_pest(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
-    match parse_piece(file, text, 0) {
-        Ok(module) => module,
-        Err(_) => {
-            pest::set_error_detail(true);
-            let mut module = Module::default();
-            let mut errors = Vec::new();
-            for (start, end) in item_chunks(text) {
-                let piece = text.get(start..end).unwrap_or("");
-                match parse_piece(file, piece, start) {
-                    Ok((m, errs)) => {
-                        module.items.extend(m.items);
-                        errors.extend(errs);
-                    }
-                    Err(diag) => errors.push(with_unclosed_brace(diag, file, text)),
-                }
+    pest::set_call_limit(std::num::NonZeroUsize::new(CALL_LIMIT));
+    if pest_may_read(file, text, 0, text.len()).is_ok()
+        && let Ok(module) = parse_piece(file, text, 0)
+    {
+        return module;
+    }
+    pest::set_error_detail(true);
+    let mut module = Module::default();
+    let mut errors = Vec::new();
+    for (start, end) in item_chunks(text) {
+        let piece = text.get(start..end).unwrap_or("");
+        let parsed = pest_may_read(file, text, start, end).and_then(|()| parse_piece(file, piece, start));
+        match parsed {
+            Ok((m, errs)) => {
+                module.items.extend(m.items);
+                errors.extend(errs);
             }
-            (module, errors)
+            Err(diag) => errors.push(diag),
         }
     }
+    (module, errors)
+}
+
+/// Whether pest may read `text[start..end]`: when its brackets balance, or when only a `(` or `[` or two
+/// are left open (pest reads that quickly, may recover from it as a bad line, and otherwise says
+/// what it expected); else the bracket error.
+fn pest_may_read(file: FileId, text: &str, start: usize, end: usize) -> Result<(), Diagnostic> {
+    match brackets::check(file, text, start, end) {
+        Ok(()) => Ok(()),
+        Err(unbalanced) if unbalanced.parser_says_better => Ok(()),
+        Err(unbalanced) => Err(*unbalanced.error),
+    }
+}
+
+/// The stack pest runs on: a fresh segment of its own for every parse, so that its stack guard
+/// (which fails a parse with "stack limit reached" when little stack is left) gives the same
+/// answer on every thread, and room for the deepest nesting [`brackets`] lets through with a wide
+/// margin (a debug build's pest takes about 3.3 KB for each level of an `else if` chain, so this
+/// holds some 19,000; only the pages used are ever touched).
+const PEST_STACK: usize = 64 * 1024 * 1024;
+
+/// pest's parse of `text` from `rule`, on its own stack ([`PEST_STACK`]).
+fn pest_parse(rule: Rule, text: &str) -> Result<Pairs<'_, Rule>, pest::error::Error<Rule>> {
+    stacker::grow(PEST_STACK, || BillParser::parse(rule, text))
 }
 
 /// Parses one expression (used for doc examples and `billc` internals).
 pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
-    let mut pairs = BillParser::parse(Rule::expr, text).map_err(|e| syntax_error(file, 0, text, &e, "the text"))?;
+    pest::set_call_limit(std::num::NonZeroUsize::new(CALL_LIMIT));
+    brackets::check(file, text, 0, text.len()).map_err(|u| *u.error)?;
+    let mut pairs = pest_parse(Rule::expr, text).map_err(|e| syntax_error(file, 0, text, &e, "the text"))?;
     let end = pairs.as_str().len();
     if end < text.trim_end().len() {
         return Err(Diagnostic::error(
@@ -99,23 +142,25 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
         file,
         base: 0,
         errors: Vec::new(),
+        depth: 0,
     };
     let pair = pairs
         .next()
         .ok_or_else(|| Diagnostic::error(Code::Syntax, Span::new(file, 0, 0), "empty expression", "here"))?;
-    let expr = lower.expr(pair);
-    match lower.errors.into_iter().next() {
+    let mut expr = lower.expr(pair);
+    match lower.errors.into_iter().next().or_else(|| depth::limit_expr(&mut expr)) {
         Some(err) => Err(err),
         None => Ok(expr),
     }
 }
 
 fn parse_piece(file: FileId, text: &str, base: usize) -> Result<(Module, Vec<Diagnostic>), Diagnostic> {
-    let pairs = BillParser::parse(Rule::file, text).map_err(|e| syntax_error(file, base, text, &e, "the file"))?;
+    let pairs = pest_parse(Rule::file, text).map_err(|e| syntax_error(file, base, text, &e, "the file"))?;
     let mut lower = Lower {
         file,
         base,
         errors: Vec::new(),
+        depth: 0,
     };
     let mut module = Module::default();
     for pair in pairs.flatten().filter(|p| p.as_rule() == Rule::file) {
@@ -159,47 +204,19 @@ fn item_chunks(text: &str) -> Vec<(usize, usize)> {
     chunks
 }
 
-/// When a file ends inside an unclosed `{`, points at that `{`.
-fn with_unclosed_brace(diag: Diagnostic, file: FileId, text: &str) -> Diagnostic {
-    if (diag.primary.span.start as usize) < text.trim_end().len() {
-        return diag;
-    }
-    match unclosed_brace(text) {
-        Some(at) => diag
-            .with_label(Span::new(file, at, at + 1), "this `{` is never closed")
-            .with_help("add the missing `}`"),
-        None => diag,
-    }
-}
-
-/// The offset of the first `{` that is never closed, skipping text in quotes and comments.
-fn unclosed_brace(text: &str) -> Option<usize> {
-    let mut open = Vec::new();
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => {
-                for (_, d) in chars.by_ref() {
-                    if d == '"' || d == '\n' {
-                        break;
-                    }
-                }
-            }
-            '/' if chars.peek().map(|(_, d)| *d) == Some('/') => {
-                for (_, d) in chars.by_ref() {
-                    if d == '\n' {
-                        break;
-                    }
-                }
-            }
-            '{' => open.push(i),
-            '}' => {
-                open.pop();
-            }
-            _ => {}
+/// The most prefix operators (`-`, `not`) in a row among an expression's parts.
+fn longest_prefix_run(pair: &Pair<'_, Rule>) -> usize {
+    let mut longest = 0;
+    let mut run = 0;
+    for p in pair.clone().into_inner() {
+        if matches!(p.as_rule(), Rule::neg | Rule::not_op) {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
         }
     }
-    open.first().copied()
+    longest
 }
 
 /// Turns a pest error into a diagnostic. `whole` names what the text is ("the file", "the line"),
@@ -210,6 +227,29 @@ fn syntax_error(file: FileId, base: usize, text: &str, err: &pest::error::Error<
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    // pest's own limits: its budget of rule calls and its guard on the native stack.
+    if let ErrorVariant::CustomError { message } = &err.variant {
+        let at = Span::new(file, base + pos, base + pos);
+        if message == "call limit reached" {
+            return Diagnostic::error(
+                Code::TooComplex,
+                Span::new(file, base, base + text.len().min(1)),
+                format!("{whole} needs more parsing than billc allows ({CALL_LIMIT} steps)"),
+                "the parse gave up in this item",
+            )
+            .with_label(at, "still undecided here")
+            .with_help("correct the syntax errors reported before this one and check again");
+        }
+        if message == "stack limit reached" {
+            return Diagnostic::error(
+                Code::TooDeep,
+                at,
+                format!("{whole} is nested too deeply to read"),
+                "here",
+            )
+            .with_help("name the inner parts with `let` or a `fn`; billc reads no deeper nesting");
+        }
+    }
     let mut expected: Vec<String> = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => positives
             .iter()
@@ -343,13 +383,44 @@ fn describe(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// How deep the lowering recurses before it cuts a tree: four times [`depth::MAX_DEPTH`], since a
+/// level of the tree takes up to two levels of lowering (an expression and its primary). A tree cut
+/// here is deeper than `MAX_DEPTH`, so [`depth::limit`] reports it too, at the level where the
+/// limit is passed, and [`super::parse`] keeps that error rather than this one.
+pub const LOWERING_DEPTH: usize = 4 * depth::MAX_DEPTH;
+
 struct Lower {
     file: FileId,
     base: usize,
     errors: Vec<Diagnostic>,
+    /// How many expressions, statements and types the lowering is inside (see [`Lower::nested`]).
+    depth: usize,
 }
 
 impl Lower {
+    /// Runs `f` one level deeper; past [`LOWERING_DEPTH`] levels reports that once and gives `None`,
+    /// so that the lowering never recurses deeper however deep pest's pairs are nested.
+    fn nested<T>(&mut self, span: Span, f: impl FnOnce(&mut Self) -> T) -> Option<T> {
+        if self.depth >= LOWERING_DEPTH {
+            if !self.errors.iter().any(|e| e.code == Code::TooDeep) {
+                self.errors.push(
+                    Diagnostic::error(
+                        Code::TooDeep,
+                        span,
+                        format!("nested more than {} levels deep", depth::MAX_DEPTH),
+                        format!("level {LOWERING_DEPTH} of the parse starts here"),
+                    )
+                    .with_help("name inner parts with `let`, or turn a long `else if` chain into a tier table"),
+                );
+            }
+            return None;
+        }
+        self.depth += 1;
+        let result = crate::stack::deeper(|| f(self));
+        self.depth -= 1;
+        Some(result)
+    }
+
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
         Span::new(self.file, self.base + s.start(), self.base + s.end())
@@ -493,7 +564,7 @@ impl Lower {
             )
             .with_help("is an operator missing? The statement before ends just before this");
         }
-        match BillParser::parse(Rule::stmt_alone, text) {
+        match pest_parse(Rule::stmt_alone, text) {
             Err(e) => syntax_error(self.file, start, text, &e, "the line"),
             Ok(_) => Diagnostic::error(
                 Code::Syntax,
@@ -562,7 +633,10 @@ impl Lower {
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::type_name => name = self.ident(p),
-                Rule::type_expr => args.push(self.type_expr(p)),
+                Rule::type_expr => {
+                    let at = self.span(&p);
+                    args.extend(self.nested(at, |this| this.type_expr(p)));
+                }
                 Rule::ident => per = Some(self.ident(p)),
                 _ => {}
             }
@@ -571,7 +645,9 @@ impl Lower {
     }
 
     fn body(&mut self, pair: Pair<'_, Rule>) -> Vec<Stmt> {
-        pair.into_inner().filter_map(|s| self.stmt(s)).collect()
+        let span = self.span(&pair);
+        self.nested(span, |this| pair.into_inner().filter_map(|s| this.stmt(s)).collect())
+            .unwrap_or_default()
     }
 
     fn stmt(&mut self, pair: Pair<'_, Rule>) -> Option<Stmt> {
@@ -724,7 +800,8 @@ impl Lower {
             Some(p) if p.as_rule() == Rule::if_stmt => {
                 let s = self.span(&p);
                 let mut nested = p.into_inner().filter(|x| !is_keyword(x.as_rule()));
-                self.if_stmt(s, &mut nested)
+                self.nested(s, |this| this.if_stmt(s, &mut nested))
+                    .flatten()
                     .map(|i| vec![Stmt::If(i)])
                     .unwrap_or_default()
             }
@@ -846,14 +923,25 @@ impl Lower {
 
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
         let span = self.span(&pair);
-        match pair.as_rule() {
-            Rule::expr | Rule::simple => self.pratt(pair.into_inner()),
-            Rule::postfixed => self.postfixed(pair),
+        // pest's Pratt parser recurses once per prefix operator: a run of them counts as that many levels.
+        let prefixes = match pair.as_rule() {
+            Rule::expr | Rule::simple => longest_prefix_run(&pair),
+            _ => 0,
+        };
+        self.depth += prefixes;
+        let lowered = self.nested(span, |this| match pair.as_rule() {
+            Rule::expr | Rule::simple => this.pratt(pair.into_inner()),
+            Rule::postfixed => this.postfixed(pair),
             _ => Expr {
-                kind: self.primary_kind(pair),
+                kind: this.primary_kind(pair),
                 span,
             },
-        }
+        });
+        self.depth -= prefixes;
+        lowered.unwrap_or(Expr {
+            kind: ExprKind::Error,
+            span,
+        })
     }
 
     fn pratt(&mut self, pairs: Pairs<'_, Rule>) -> Expr {
@@ -976,16 +1064,22 @@ impl Lower {
                     _ => ExprKind::Error,
                 }
             }
-            Rule::list => ExprKind::List(pair.into_inner().map(|e| self.expr(e)).collect()),
-            Rule::list_comp => {
-                let mut parts = pair.into_inner().filter(|p| !is_keyword(p.as_rule()));
-                match (parts.next(), parts.next(), parts.next()) {
-                    (Some(body), Some(var), Some(list)) => ExprKind::Comprehension {
-                        body: Box::new(self.expr(body)),
-                        var: self.ident(var),
-                        list: Box::new(self.expr(list)),
-                    },
-                    _ => ExprKind::Error,
+            Rule::list => {
+                let mut inner = pair.into_inner().peekable();
+                let body = inner.next();
+                match (body, inner.peek().map(|p| p.as_rule())) {
+                    (Some(body), Some(Rule::list_for)) => {
+                        let mut parts = inner.flat_map(Pair::into_inner).filter(|p| !is_keyword(p.as_rule()));
+                        match (parts.next(), parts.next()) {
+                            (Some(var), Some(list)) => ExprKind::Comprehension {
+                                body: Box::new(self.expr(body)),
+                                var: self.ident(var),
+                                list: Box::new(self.expr(list)),
+                            },
+                            _ => ExprKind::Error,
+                        }
+                    }
+                    (body, _) => ExprKind::List(body.into_iter().chain(inner).map(|e| self.expr(e)).collect()),
                 }
             }
             Rule::record => {

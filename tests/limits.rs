@@ -1,0 +1,202 @@
+//! Resource bounds: no contract can crash, hang or exhaust `billc`.
+//!
+//! Each input here once aborted the process (a stack overflow, exit 134) or took seconds to
+//! minutes to parse; each now gets one diagnostic with a code, from the `billc` binary, at once.
+//! The last tests bill contracts at the limits on worker threads with a quarter of rayon's usual
+//! stack, in a debug build, to the cent.
+
+mod common;
+
+use common::billc;
+use std::path::Path;
+
+/// Writes `text` as `name` in a fresh folder and runs `billc check` on it: (exit code, stderr).
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: a temp file that cannot be written is a failure"
+)]
+fn check(name: &str, text: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    let (code, _, stderr) = billc(&["check", path.to_str().unwrap()]);
+    (code, stderr)
+}
+
+/// The `error[CODE]: message` headers and the `file:line:column` of each, in order.
+fn headers(stderr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut lines = stderr.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.starts_with("error[") || line.starts_with("warning[") {
+            let at = lines.peek().map_or("", |l| l.rsplit('/').next().unwrap_or(""));
+            out.push(format!("{line} @ {at}"));
+        }
+    }
+    out
+}
+
+fn one_error(name: &str, text: &str) -> String {
+    let (code, stderr) = check(name, text);
+    assert_eq!(
+        code,
+        1,
+        "{name}: exit code (stderr: {})",
+        &stderr[..stderr.len().min(400)]
+    );
+    let found = headers(&stderr);
+    assert_eq!(found.len(), 1, "{name}: {found:?}");
+    found.into_iter().next().unwrap_or_default()
+}
+
+#[test]
+fn nested_parentheses_are_refused_past_one_hundred() {
+    let text = format!("const A = {}1{}\n", "(".repeat(3_300), ")".repeat(3_300));
+    assert_eq!(
+        one_error("parens.bill", &text),
+        "error[E0003]: brackets nested more than 100 deep @ parens.bill:1:111"
+    );
+}
+
+#[test]
+fn long_chains_of_operators_ifs_calls_fields_and_prefixes_are_refused() {
+    let else_ifs: String = (0..5_000).map(|i| format!("if {i} == 1 then {i} else ")).collect();
+    for (name, body, column) in [
+        ("chain.bill", format!("{else_ifs}0"), 6424),
+        ("sum.bill", vec!["1"; 4_000].join(" + "), 11),
+        ("calls.bill", format!("f{}", "(1)".repeat(10_000)), 11),
+        ("fields.bill", format!("x{}", ".a".repeat(10_000)), 11),
+        ("negations.bill", format!("{}1", "-".repeat(10_000)), 11),
+        ("nots.bill", format!("{}true", "not ".repeat(10_000)), 11),
+    ] {
+        let text = format!("const A = {body}\n");
+        assert_eq!(
+            one_error(name, &text),
+            format!("error[E0003]: nested more than 256 levels deep @ {name}:1:{column}")
+        );
+    }
+}
+
+#[test]
+fn deeply_nested_types_and_statements_are_refused() {
+    let types = format!(
+        "fn f(x: {}Number{}) -> Number = 1\n",
+        "List<".repeat(3_300),
+        ">".repeat(3_300)
+    );
+    assert_eq!(
+        one_error("types.bill", &types),
+        "error[E0003]: nested more than 256 levels deep @ types.bill:1:1289"
+    );
+    let ifs = format!(
+        "contract \"1001\" {{\n  customer \"X\"\n  if true {{ }} {}\n}}\n",
+        vec!["else if true { }"; 3_300].join(" ")
+    );
+    assert_eq!(
+        one_error("ifs.bill", &ifs),
+        "error[E0003]: nested more than 256 levels deep @ ifs.bill:3:4341"
+    );
+}
+
+#[test]
+fn ten_thousand_functions_calling_the_next_check_cleanly() {
+    // Not an error: each definition is shallow; the checker goes through all of them in turn.
+    let mut text: String = (0..10_000)
+        .map(|i| format!("fn f{i}(x: Number) -> Number = f{}(x)\n", i + 1))
+        .collect();
+    text.push_str("fn f10000(x: Number) -> Number = x\nconst A = f0(1)\n");
+    let (code, stderr) = check("fns.bill", &text);
+    assert_eq!((code, headers(&stderr)), (0, Vec::new()));
+}
+
+#[test]
+fn unclosed_and_misclosed_nestings_are_one_error_at_once() {
+    // 26 unclosed lists took 17 s; 18 unclosed `if` blocks 16 s.
+    assert_eq!(
+        one_error("lists.bill", &format!("const x = {}\n", "[".repeat(26))),
+        "error[E0001]: `[` is never closed @ lists.bill:1:36"
+    );
+    let ifs = format!("contract \"1001\" {{\n{}}}\n", "if true {\n".repeat(18));
+    assert_eq!(
+        one_error("ifs.bill", &ifs),
+        "error[E0001]: `{` is never closed @ ifs.bill:18:9"
+    );
+    // Balanced, 26 deep: read once (a list and a comprehension no longer both start `[ expr`).
+    let lists = format!("const x = {}1{}\n", "[".repeat(26), "]".repeat(26));
+    let (code, stderr) = check("balanced.bill", &lists);
+    assert_eq!((code, headers(&stderr)), (0, Vec::new()));
+}
+
+/// A contract at the limits: a 250-term sum, a chain of 300 functions each calling the next, and
+/// a 120-deep `else if`, all reading data, so that the evaluator goes the whole depth.
+fn deep_contract() -> String {
+    let revenue = "sum(revenue.net_external_revenue)";
+    let mut text = String::from("use towne_park\n\n");
+    for i in 0..300 {
+        text.push_str(&format!("fn f{i}(x: Money) -> Money = f{}(x) + $1\n", i + 1));
+    }
+    text.push_str(&format!("fn f300(x: Money) -> Money = x + {revenue}\n\n"));
+    let sum = vec![revenue; 250].join(" + ");
+    let ifs = format!("if {revenue} > $100,000 then $1 else ").repeat(120);
+    text.push_str(&format!(
+        "contract \"1138\" {{\n  customer \"Torrance Marriott\"\n  billing arrears\n  effective 2020-01-01\n  \
+         group 1 \"Parking\"\n  line \"Deep\" gl \"4000\" = {sum}\n  line \"Chain\" gl \"4000\" = f0($5)\n  \
+         line \"Ifs\" gl \"4000\" = {ifs}$7\n}}\n"
+    ));
+    text
+}
+
+#[test]
+fn contracts_at_the_limits_bill_to_the_cent_on_small_stacks() {
+    let contracts = tempfile::tempdir().unwrap();
+    std::fs::write(contracts.path().join("1138.bill"), deep_contract()).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    // 256 KiB for the main thread and for every worker (rayon's default is 2 MiB).
+    let command = format!(
+        "ulimit -s 256 && RUST_MIN_STACK=262144 exec '{}' run '{}' --data '{}' --period 2025-03 --out '{}'",
+        common::BILLC,
+        contracts.path().display(),
+        data.display(),
+        out.path().display()
+    );
+    let status = std::process::Command::new("sh")
+        .args(["-c", &command])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&status.stderr);
+    assert_ne!(status.status.code(), Some(134), "{stderr}");
+    let invoices = std::fs::read_to_string(out.path().join("2025-03/invoices.csv")).unwrap();
+    let lines: Vec<&str> = invoices.lines().filter(|l| l.contains(",4000,")).collect();
+    assert_eq!(
+        lines,
+        [
+            "1138-202503-01-01,1138,1,2025-03-31,Deep,4000,17500000.00",
+            "1138-202503-01-01,1138,1,2025-03-31,Chain,4000,70305.00",
+            "1138-202503-01-01,1138,1,2025-03-31,Ifs,4000,7.00",
+        ]
+    );
+}
+
+#[test]
+fn the_repository_s_contracts_are_far_from_the_limit() {
+    let mut deepest = (0, String::new());
+    for dir in ["contracts", "stdlib", "tests/lang", "tests/corpus"] {
+        let mut paths: Vec<_> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "bill") && !p.ends_with("too_deep_brackets.bill"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let (mut module, _) = billc_lang::syntax::parse(billc_lang::span::FileId(0), &text);
+            let depth = billc_lang::syntax::depth::depth(&mut module);
+            if depth > deepest.0 {
+                deepest = (depth, path.display().to_string());
+            }
+        }
+    }
+    println!("deepest: {deepest:?}");
+    assert!(deepest.0 <= billc_lang::syntax::depth::MAX_DEPTH / 8, "{deepest:?}");
+}
