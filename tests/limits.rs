@@ -200,3 +200,107 @@ fn the_repository_s_contracts_are_far_from_the_limit() {
     println!("deepest: {deepest:?}");
     assert!(deepest.0 <= billc_lang::syntax::depth::MAX_DEPTH / 8, "{deepest:?}");
 }
+
+/// Bills `bad` (a contract for site 0170) beside the real Torrance Marriott contract over the
+/// example data for March 2025: (exit code, the `contract_failed` rows, 1138's invoice lines).
+#[expect(clippy::unwrap_used, reason = "test helper: a failure to write or run is a failure")]
+fn bill_beside_a_real_contract(bad: &str) -> (i32, Vec<String>, usize) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let contracts = tempfile::tempdir().unwrap();
+    std::fs::write(contracts.path().join("0170.bill"), bad).unwrap();
+    std::fs::copy(
+        root.join("contracts/1138-torrance-marriott.bill"),
+        contracts.path().join("1138.bill"),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let data = root.join("examples/data");
+    let args = common::run_args(contracts.path(), &data, "2025-03", out.path(), &[]);
+    let (code, _, _) = billc(&args);
+    let exceptions = std::fs::read_to_string(out.path().join("2025-03/exceptions.csv")).unwrap();
+    let failed = exceptions
+        .lines()
+        .filter(|l| l.contains("contract_failed"))
+        .map(|l| l.replace(&contracts.path().display().to_string(), "<contracts>"))
+        .collect();
+    let invoices = std::fs::read_to_string(out.path().join("2025-03/invoices.csv")).unwrap();
+    (code, failed, invoices.lines().filter(|l| l.contains(",1138,")).count())
+}
+
+fn site_0170(body: &str) -> String {
+    format!(
+        "use towne_park\n\n{body}\ncontract \"0170\" {{\n  customer \"Example 13 Hotel\"\n  billing arrears\n  \
+         effective 2020-01-01\n  group 1 \"Parking\"\n  line \"Fee\" gl \"4000\" = fee()\n}}\n"
+    )
+}
+
+/// `g0(x) = base`, then forty functions each calling the one below twice: `g40` makes 2⁴⁰ calls,
+/// years of work without the budget.
+fn doubling(base: &str) -> String {
+    let mut fns = format!("fn g0(x: Money) -> Money = {base}\n");
+    for i in 0..40 {
+        fns.push_str(&format!("fn g{}(x: Money) -> Money = g{i}(x) + g{i}(x)\n", i + 1));
+    }
+    fns
+}
+
+#[test]
+fn an_exponential_contract_fails_alone_within_the_step_budget() {
+    let mut fns = doubling("x + sum(revenue.net_external_revenue)");
+    fns.push_str("fn fee() -> Money = g40($1)\n");
+    let (code, failed, lines_1138) = bill_beside_a_real_contract(&site_0170(&fns));
+    assert_eq!(code, 1);
+    assert_eq!(
+        failed,
+        [
+            "0170,contract_failed,<contracts>/0170.bill:51,\"the contract could not be evaluated for 2025-03: \
+             the evaluation takes more than 10,000,000 steps (do functions call each other over and over?)\""
+        ]
+    );
+    assert!(lines_1138 > 0, "the other contract is billed");
+}
+
+#[test]
+fn texts_and_lists_that_double_fail_the_contract_not_the_run() {
+    let mut texts = String::from("fn t0() -> Text = \"ab{sum(revenue.net_external_revenue)}\"\n");
+    let mut lists = String::from("fn l0() -> List<Money> = [sum(revenue.net_external_revenue)]\n");
+    for i in 0..40 {
+        texts.push_str(&format!("fn t{}() -> Text = \"{{t{i}()}}{{t{i}()}}\"\n", i + 1));
+        lists.push_str(&format!("fn l{}() -> List<Money> = l{i}() + l{i}()\n", i + 1));
+    }
+    texts.push_str("fn fee() -> Money = if t40() == \"\" then $1 else $2\n");
+    lists.push_str("fn fee() -> Money = sum(l40())\n");
+    for (body, location, message) in [
+        (
+            texts,
+            21,
+            "a text grows past 1,048,576 bytes (is a text added to itself over and over?)",
+        ),
+        (
+            lists,
+            23,
+            "a list grows past 1,000,000 elements (is a list added to itself over and over?)",
+        ),
+    ] {
+        let (code, failed, lines_1138) = bill_beside_a_real_contract(&site_0170(&body));
+        assert_eq!(code, 1);
+        assert_eq!(
+            failed,
+            [format!(
+                "0170,contract_failed,<contracts>/0170.bill:{location},\"the contract could not be evaluated for 2025-03: {message}\""
+            )]
+        );
+        assert!(lines_1138 > 0, "the other contract is billed");
+    }
+}
+
+#[test]
+fn a_constant_past_the_budget_is_one_error_at_the_constant() {
+    let mut text = doubling("x");
+    text.push_str("const A = g40($1)\n");
+    assert_eq!(
+        one_error("constant.bill", &text),
+        "error[E0402]: cannot compute this constant: the evaluation takes more than 10,000,000 steps \
+         (do functions call each other over and over?) @ constant.bill:42:11"
+    );
+}

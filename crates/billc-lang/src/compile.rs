@@ -24,7 +24,16 @@ struct Compiler<'c> {
     checks: Vec<CheckPlan>,
     diags: Vec<Diagnostic>,
     sources: Arc<SourceIndex>,
+    /// Statements compiled so far (a `for` repeats its body's), against [`MAX_STATEMENTS`].
+    statements: usize,
+    /// The list of the outermost `for` being unrolled, where an oversized plan is reported.
+    unrolling: Option<Span>,
 }
+
+/// The most statements one contract may compile to, `for` bodies counted once per element: the
+/// largest contract of the repository compiles to a few hundred; nested `for` loops over ten
+/// elements eight deep would make 10⁸ lines and exhaust memory ([`Code::PlanTooLarge`]).
+pub const MAX_STATEMENTS: usize = 100_000;
 
 /// Compiles a checked contract into a plan. Errors (unknown groups, data-dependent compile-time
 /// values, cycles through `lines(tag)`) are diagnostics; the plan is `None` if there were any.
@@ -41,6 +50,8 @@ pub fn compile(contract: &CheckedContract, file: &str, sources: Arc<SourceIndex>
         checks: Vec::new(),
         diags: Vec::new(),
         sources,
+        statements: 0,
+        unrolling: None,
     };
     c.stmts(&contract.body, 0, "");
     let mut lines = std::mem::take(&mut c.lines);
@@ -133,6 +144,25 @@ impl Compiler<'_> {
 
     fn stmts_here(&mut self, stmts: &[Stmt], env: EnvId, prefix: &str) {
         for s in stmts {
+            self.statements += 1;
+            if self.statements > MAX_STATEMENTS {
+                if self.statements == MAX_STATEMENTS + 1 {
+                    let span = self.unrolling.unwrap_or_else(|| stmt_span(s));
+                    self.diags.push(
+                        Diagnostic::error(
+                            Code::PlanTooLarge,
+                            span,
+                            format!(
+                                "the contract compiles to more than {} statements",
+                                crate::value::format_count(MAX_STATEMENTS as u64)
+                            ),
+                            "unrolling this `for` repeats its body once per element",
+                        )
+                        .with_help("a `for` inside a `for` multiplies: loop over the data with a query (`sum(… where …)`) instead"),
+                    );
+                }
+                return;
+            }
             match s {
                 Stmt::Let {
                     index,
@@ -237,6 +267,10 @@ impl Compiler<'_> {
                     let Some(Value::List(items)) = self.constant(list, env, "the list of a block `for`") else {
                         continue;
                     };
+                    let outermost = self.unrolling.is_none();
+                    if outermost {
+                        self.unrolling = Some(list.span);
+                    }
                     let (bindings, refs_len) = match self.envs.get(env as usize) {
                         Some(e) => (e.bindings.clone(), e.refs.len()),
                         None => continue,
@@ -251,6 +285,9 @@ impl Compiler<'_> {
                             parent: Some(env),
                         });
                         self.stmts(body, child, prefix);
+                    }
+                    if outermost {
+                        self.unrolling = None;
                     }
                 }
                 Stmt::Instance {
@@ -451,4 +488,14 @@ fn cycle_diagnostic(plan: &PlanBody, cycle: &[SlotId]) -> Diagnostic {
         }
     }
     d
+}
+
+/// Where a statement is written (a block `if` or `for`: its condition or list).
+fn stmt_span(stmt: &Stmt) -> Span {
+    match stmt {
+        Stmt::Let { span, .. } | Stmt::Check { span, .. } | Stmt::Instance { span, .. } => *span,
+        Stmt::Line(line) => line.span,
+        Stmt::If { cond, .. } => cond.span,
+        Stmt::For { list, .. } => list.span,
+    }
 }

@@ -325,6 +325,14 @@ codes! {
     ///
     /// Sites are four digits (`"0238"`), as in DATA.md. Fix: pad the number with zeros.
     BadSite = "E0308",
+    /// A contract whose `for` blocks unroll to more than 100,000 statements.
+    ///
+    /// A block `for` repeats its body once per element of its list, so a `for` inside a `for`
+    /// multiplies: eight nested loops over ten elements would make 10⁸ lines. billc stops at
+    /// 100,000 statements (the largest contract of the repository has a few hundred). Fix: loop
+    /// over fewer elements, or compute over the data with a query (`sum(revenue.x where …)`)
+    /// instead of a line per combination.
+    PlanTooLarge = "E0312",
     /// `"Due in 30 Dais"` — payment terms that billc cannot turn into a due date.
     ///
     /// billc reads three shapes of payment terms to compute the due date: `"Due in 30 Days"`,

@@ -16,7 +16,7 @@ pub use crate::input::{AdhocItem, DataView, RowView};
 
 use crate::builtins::queries::row_value;
 use crate::builtins::{self, At, Call, Selection, compare};
-use crate::eval_error::{Missing, R, Uses, arith, kind_of};
+use crate::eval_error::{MAX_LIST, MAX_STEPS, MAX_TEXT, Missing, R, Uses, arith, kind_of};
 use crate::hir::{Builtin, Expr, ExprKind, TextPart};
 use crate::plan::{Binding, Env, EnvId, Plan, Slot, SlotId};
 use crate::schema::TableName;
@@ -131,6 +131,8 @@ struct Machine<'p> {
     busy: Vec<MemoKey>,
     trace: Vec<Vec<Arc<TraceNode>>>,
     env_scopes: FxHashMap<EnvId, Scope<'p>>,
+    /// Expressions evaluated so far, against [`MAX_STEPS`].
+    steps: u64,
 }
 
 impl<'p> Machine<'p> {
@@ -154,6 +156,7 @@ impl<'p> Machine<'p> {
             busy: Vec::new(),
             trace: Vec::new(),
             env_scopes: FxHashMap::default(),
+            steps: 0,
         }
     }
 
@@ -287,8 +290,25 @@ impl<'p> Machine<'p> {
     }
 
     /// Enters the node through [`stack::deeper`] (see `crate::stack`).
+    /// Evaluates `e` within the budget: at most [`MAX_STEPS`] expressions per evaluation, texts of
+    /// at most [`MAX_TEXT`] bytes and lists of at most [`MAX_LIST`] elements, so that no contract
+    /// can take unbounded time or memory (functions that call each other twice make work
+    /// exponential in their depth; a text or list added to itself doubles).
     fn eval(&mut self, e: &'p Expr, scope: &Scope<'p>, cx: &Cx<'p>) -> R<Value> {
-        crate::stack::deeper(|| self.eval_here(e, scope, cx))
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            // Reported where the evaluation started (the line or constant), not where it ran out.
+            return Err(EvalError {
+                kind: EvalErrorKind::TooManySteps,
+                span: None,
+            });
+        }
+        let value = crate::stack::deeper(|| self.eval_here(e, scope, cx))?;
+        match &value {
+            Value::Text(t) if t.len() > MAX_TEXT => Err(EvalError::new(EvalErrorKind::TextTooLong, e.span)),
+            Value::List(l) if l.len() > MAX_LIST => Err(EvalError::new(EvalErrorKind::ListTooLong, e.span)),
+            _ => Ok(value),
+        }
     }
 
     fn eval_here(&mut self, e: &'p Expr, scope: &Scope<'p>, cx: &Cx<'p>) -> R<Value> {

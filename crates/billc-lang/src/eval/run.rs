@@ -67,7 +67,10 @@ pub fn run_contract(plan: &Plan, data: &dyn DataView, period: YearMonth) -> Resu
     let mut with_order: Vec<(Decimal, usize, RunLine)> = Vec::new();
     for (i, line) in plan.lines.iter().enumerate() {
         m.trace.push(Vec::new());
-        let amount = m.slot(line.slot, &cx, line.span);
+        let amount = m.slot(line.slot, &cx, line.span).map_err(|e| EvalError {
+            span: e.span.or(Some(line.span)),
+            ..e
+        });
         let mut nodes = m.trace.pop().unwrap_or_default();
         let amount = match amount? {
             Value::Money(d, _) => money::cents(d),

@@ -48,6 +48,11 @@ pub fn format_cents(amount: Decimal) -> String {
     format!("{sign}${}.{frac}", group_thousands(whole))
 }
 
+/// A count for people: `10,000,000`.
+pub fn format_count(n: u64) -> String {
+    group_thousands(&n.to_string())
+}
+
 /// A percentage in points for people: `12.50%`, `0.00%`. Rounded to two places, half away from zero.
 pub fn format_percent(points: Decimal) -> String {
     format!("{}%", plain_amount(points))

@@ -266,7 +266,7 @@ fn plural(unit: Unit, d: Decimal) -> &'static str {
     }
 }
 
-pub use format::{format_money, trim};
+pub use format::{format_count, format_money, trim};
 
 #[cfg(test)]
 mod tests {
