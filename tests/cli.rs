@@ -355,6 +355,48 @@ fn check_format_json_of_clean_contracts_exits_0() {
 }
 
 #[test]
+fn warnings_pass_check_and_fail_it_with_deny_warnings() {
+    let file = "tests/corpus/warn_last_tier_limit.bill";
+    // Without the flag: the warning is printed, the status is 0.
+    let (code, stdout, stderr) = billc(&["check", file]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.starts_with("warning[W0501]: the last tier has a limit"),
+        "{stderr}"
+    );
+    assert_eq!(stdout, "checked 1 file, 1 contract: no errors\n");
+    // With it: the same warning, then a count on standard error and status 1.
+    let (code, stdout, denied) = billc(&["check", "--deny-warnings", file]);
+    assert_eq!(code, 1, "{denied}");
+    assert_eq!(stdout, "");
+    assert_eq!(
+        denied,
+        format!("{stderr}1 warning in 1 file (denied by --deny-warnings)\n")
+    );
+    // Clean contracts pass with it.
+    let (code, _, stderr) = billc(&["check", "--deny-warnings", "contracts"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn check_format_json_lists_warnings_with_their_severity() {
+    for (deny, status) in [(false, 0), (true, 1)] {
+        let mut args = vec!["check", "--format", "json", "tests/corpus/warn_share_over_100.bill"];
+        if deny {
+            args.push("--deny-warnings");
+        }
+        let (code, stdout, stderr) = billc(&args);
+        assert_eq!(code, status, "{stderr}");
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(report["errors"], 0);
+        assert_eq!(report["warnings"], 1);
+        assert_eq!(report["diagnostics"][0]["code"], "W0502");
+        assert_eq!(report["diagnostics"][0]["severity"], "warning");
+        assert_eq!(report["diagnostics"][0]["primary"]["line"], 6);
+    }
+}
+
+#[test]
 fn explain_error_prints_the_fix_for_any_spelling_of_a_code() {
     let (code, stdout, stderr) = billc(&["explain-error", "e0201"]);
     assert_eq!(code, 0, "{stderr}");

@@ -194,6 +194,9 @@ pub fn compile_contract<'db>(db: &'db dyn salsa::Database, key: ContractKey<'db>
     } else {
         let (plan, more) = compile::compile(&checked, file.path(db), Arc::default());
         diags.extend(more);
+        if let Some(p) = &plan {
+            diags.extend(crate::lint::plan(p, checked.billing_span, checked.name_span));
+        }
         plan.map(Arc::new)
     };
     Arc::new(ContractOutput {

@@ -330,4 +330,31 @@ codes! {
     /// A parameter's default value does not have the parameter's type. Fix: write the default with
     /// the declared unit.
     BadDefault = "E0404",
+    /// `{ 10% up to $100  20% up to $200 }` — the last tier has a limit.
+    ///
+    /// An amount above the last tier's `up to` is billed by no tier: billing such a month fails
+    /// (`above the last tier`), and PowerBill, which this shape comes from, billed it at 0 %. The
+    /// program checks, but a person should say what is due above the limit. Fix: add a last tier
+    /// without a limit (`0%` if nothing is due above it, as `{ 10% up to $100  20% up to $200  0% }`),
+    /// or remove the last `up to`.
+    LastTierLimited = "W0501",
+    /// `{ 120% }` — a share over 100 % (or below 0 %).
+    ///
+    /// A tier's percentage is the part of the amount that is billed; above 100 % the invoice bills
+    /// more than the whole amount, below 0 % it credits. Usually a slip (`120%` for `12%`, points for
+    /// a fraction). Fix: write the share between `0%` and `100%`.
+    ShareOutOfRange = "W0502",
+    /// `escalate($1,000, by: 3%, every: january)` in a contract without `effective`.
+    ///
+    /// An escalation counts its steps from `since:`, or else from the contract's `effective` date.
+    /// With neither, the program checks but every month fails to bill, as missing data. Fix: give
+    /// the escalation its start (`since: 2025-01-01`) or the contract an `effective` date.
+    EscalationWithoutStart = "W0503",
+    /// `billing advanced` in a contract whose lines read `timesheets`.
+    ///
+    /// An invoice billed in advance is made at the start of the month, before its hours are worked:
+    /// labour actuals (`timesheets`, the hours of labour components) would bill hours not yet worked,
+    /// or none. Fix: bill the contract in arrears, move the labour to a contract billed in arrears, or
+    /// bill a fixed amount in advance.
+    ActualsBilledInAdvance = "W0504",
 }
