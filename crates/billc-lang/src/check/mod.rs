@@ -11,6 +11,7 @@
 
 pub mod ops;
 pub mod suggest;
+pub mod test_blocks;
 
 use crate::builtins::{self, prelude_enum, prelude_variant};
 use crate::diag::{Code, Diagnostic};

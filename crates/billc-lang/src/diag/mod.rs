@@ -305,6 +305,24 @@ codes! {
     /// A test block names a contract that the files being checked do not define. Fix: correct the
     /// site number or pass the file with that contract.
     UnknownContract = "E0307",
+    /// `test "t" { period 2025-3 … }` — a test's period that is not a month.
+    ///
+    /// A test bills one service month, written `YYYY-MM` with two digits for the month: `2025-3` is
+    /// read as the number 2025 − 3. Fix: write the month as `2025-03`.
+    TestPeriod = "E0309",
+    /// `expect line "Valet" = $100` where two lines are titled `Valet`.
+    ///
+    /// An `expect line` compares one line, and more than one line of the contract has that title
+    /// (in the group the expectation names, if any); summing them would hide which one is wrong.
+    /// Fix: name the invoice group (`expect line "Valet" group 2 = …`) when the lines are in
+    /// different groups, give the lines different titles, or expect the sum with `expect total`.
+    AmbiguousExpect = "E0310",
+    /// `given revnue [ … ]` — a table that test rows cannot be given for.
+    ///
+    /// A `given` names the table its rows belong to: one of DATA.md's `revenue`, `statistics`, `gl`,
+    /// `timesheets`, or `sites`, `indexes`, `adhoc`. Fix: correct the spelling (the help suggests the
+    /// nearest table).
+    UnknownTable = "E0311",
     /// `contract "12" { … }` — a site number that is not 4 digits.
     ///
     /// Sites are four digits (`"0238"`), as in DATA.md. Fix: pad the number with zeros.
