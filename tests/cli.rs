@@ -397,6 +397,30 @@ fn check_format_json_lists_warnings_with_their_severity() {
 }
 
 #[test]
+fn a_failing_test_prints_file_line_expected_and_actual() {
+    let (code, stdout, stderr) = billc(&["test", "tests/fixtures/test_blocks/failing.bill"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stdout, "0 passed, 1 failed\n");
+    assert!(
+        stderr.contains("\n  tests/fixtures/test_blocks/failing.bill:14: line \"Fee\": expected $100.00, got $90.00\n"),
+        "{stderr}"
+    );
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn a_wrong_test_block_is_a_check_error_before_anything_runs() {
+    for file in ["test_given_hours_into_minutes", "test_period_one_digit_month"] {
+        let path = format!("tests/corpus/{file}.bill");
+        let (code, stdout, stderr) = billc(&["test", &path]);
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(stdout, "", "no test runs");
+        assert!(stderr.starts_with("error[E0"), "{stderr}");
+        assert!(stderr.contains(&format!("{path}:")), "{stderr}");
+    }
+}
+
+#[test]
 fn explain_error_prints_the_fix_for_any_spelling_of_a_code() {
     let (code, stdout, stderr) = billc(&["explain-error", "e0201"]);
     assert_eq!(code, 0, "{stderr}");
