@@ -717,10 +717,21 @@ fn import_powerbill(console: &Console, paths: &[PathBuf], out: &Path) -> Outcome
             &format!("{} in the imported contracts", summary::count(errors, "error")),
         );
     }
+    // The checker's warnings (the dangerous shapes of `lint.rs`) on what was written: printed as
+    // `billc check` prints them, and counted.
+    let lint = diags.len() - errors;
+    if lint > 0 {
+        emit(console, &session.sources(), &diags)?;
+    }
     outln!(
         console,
-        "  checked {}: no errors",
-        summary::count(loaded.len(), "contract")
+        "  checked {}: no errors{}",
+        summary::count(loaded.len(), "contract"),
+        if lint > 0 {
+            format!(", {} (on standard error)", summary::count(lint, "warning"))
+        } else {
+            String::new()
+        }
     )?;
     if failed > 0 {
         return fail(

@@ -397,6 +397,39 @@ fn check_format_json_lists_warnings_with_their_severity() {
 }
 
 #[test]
+fn import_prints_the_checkers_warnings_on_what_it_wrote() {
+    // A configuration billed in advance, given labour per hour: the imported contract bills hours
+    // not yet worked (W0504), which the importer reports through the checker's rule.
+    let source = "tests/fixtures/powerbill/0464_96EEB6EA_90D8_EF11_8EEA_0022480A57AC.json";
+    let mut config: serde_json::Value = serde_json::from_str(&fs::read_to_string(source).unwrap()).unwrap();
+    assert_eq!(config["original"]["billingType"], "Advanced");
+    config["original"]["perLaborHour"] = serde_json::json!({
+        "enabled": true,
+        "jobRates": [{"name": "Valet Services", "jobCode": "GSA", "rate": 20.0, "overtimeRate": 30.0}]
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("0464.json");
+    fs::write(&input, config.to_string()).unwrap();
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = billc(&[
+        "import",
+        "powerbill",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.starts_with("warning[W0504]: contract `0464` is billed in advance"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.ends_with("  checked 1 contract: no errors, 1 warning (on standard error)\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn a_failing_test_prints_file_line_expected_and_actual() {
     let (code, stdout, stderr) = billc(&["test", "tests/fixtures/test_blocks/failing.bill"]);
     assert_eq!(code, 1, "{stderr}");
