@@ -195,3 +195,30 @@ impl Walk {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{last_tier_limited, share_out_of_range};
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn a_share_is_between_0_and_100_percent() {
+        for (share, out) in [
+            (dec!(0), false),
+            (dec!(0.35), false),
+            (dec!(1), false),
+            (dec!(1.0001), true),
+            (dec!(1.2), true),
+            (dec!(-0.01), true),
+        ] {
+            assert_eq!(share_out_of_range(share), out, "{share}");
+        }
+    }
+
+    #[test]
+    fn only_a_limit_on_the_last_tier_counts() {
+        assert!(last_tier_limited([true, true]));
+        assert!(!last_tier_limited([true, false]));
+        assert!(!last_tier_limited([]));
+    }
+}
