@@ -105,6 +105,16 @@ fn columns(table: &str) -> Option<Vec<(&'static str, Given)>> {
         .map(|(_, cols)| cols.to_vec())
 }
 
+/// The columns a row of `table` must give: each entry is satisfied by any one of its names.
+fn required(table: &str) -> &'static [&'static [&'static str]] {
+    match table {
+        "indexes" => &[&["index"], &["period"], &["value"]],
+        "adhoc" => &[&["period"]],
+        "sites" => &[],
+        _ => &[&["date", "period"]],
+    }
+}
+
 /// Every table name a `given` may fill (for the did-you-mean).
 fn table_names() -> impl Iterator<Item = &'static str> {
     TableName::ALL
@@ -222,6 +232,28 @@ fn given(checker: &mut Checker<'_>, g: &ast::Given) {
         };
         for (name, value) in fields {
             field(checker, table, &cols, name, value);
+        }
+        let has = |n: &str| fields.iter().any(|(f, _)| f.name == n);
+        let missing: Vec<&str> = required(table)
+            .iter()
+            .filter(|any_of| !any_of.iter().any(|n| has(n)))
+            .map(|any_of| any_of.first().copied().unwrap_or_default())
+            .collect();
+        if !missing.is_empty() {
+            let list: Vec<String> = missing.iter().map(|n| format!("`{n}`")).collect();
+            checker.diags.push(
+                Diagnostic::error(
+                    Code::MissingArgument,
+                    row.span,
+                    format!("a row of `{table}` needs {}", list.join(" and ")),
+                    "incomplete row",
+                )
+                .with_help(if TableName::from_name(table).is_some() {
+                    "a fact row is of the month of its `date` (or of its `period`)"
+                } else {
+                    "billc cannot place this row without it"
+                }),
+            );
         }
     }
 }
