@@ -312,10 +312,13 @@ codes! {
     TestPeriod = "E0309",
     /// `expect line "Valet" = $100` where two lines are titled `Valet`.
     ///
-    /// An `expect line` compares one line, and more than one line of the contract has that title
+    /// An `expect line` compares one line, and the contract gives more than one line that title
     /// (in the group the expectation names, if any); summing them would hide which one is wrong.
-    /// Fix: name the invoice group (`expect line "Valet" group 2 = …`) when the lines are in
-    /// different groups, give the lines different titles, or expect the sum with `expect total`.
+    /// (`billc test` fails the same way when more than one line of a title bills, e.g. the regular
+    /// and overtime lines of one `per_labor_hour`.) Fix: name the invoice group
+    /// (`expect line "Valet" group 2 = …`) when the lines are in different groups, list the amounts
+    /// in invoice order (`expect line "Valet" = [$2,342.40, $219.60]`), or give the lines different
+    /// titles.
     AmbiguousExpect = "E0310",
     /// `given revnue [ … ]` — a table that test rows cannot be given for.
     ///
