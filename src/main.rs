@@ -67,7 +67,7 @@ enum Command {
     /// Parse and type-check .bill files and folders.
     #[command(after_help = exit_status!(
         "0  every contract checks clean (warnings are printed)",
-        "1  errors in contracts, or a file cannot be read",
+        "1  errors in contracts (or warnings, with --deny-warnings), or a file cannot be read",
         "2  usage: bad arguments, or a path that does not exist"
     ))]
     Check {
@@ -77,6 +77,10 @@ enum Command {
         /// standard output: counts and every diagnostic with file, line and column, for editors and CI).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Treat warnings (W-codes: dangerous shapes that still bill) as errors: they are printed as
+        /// usual and the exit status is 1 if there is any (for CI).
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Run the `test` blocks (and the standard library's doc examples) of .bill files.
     #[command(after_help = exit_status!(
@@ -223,7 +227,11 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Check { paths, format } => check(&console, &paths, format),
+        Command::Check {
+            paths,
+            format,
+            deny_warnings,
+        } => check(&console, &paths, format, deny_warnings),
         Command::ExplainError { code } => explain_error(&console, &code),
         Command::Test { paths } => test(&console, &paths),
         Command::Run(args) => run(&console, &args),
@@ -269,15 +277,17 @@ fn emit(console: &Console, sources: &[(String, String)], diags: &[billc_lang::di
     console.err(&render::render_plain(diags, &list))
 }
 
-fn check(console: &Console, paths: &[PathBuf], format: Format) -> Outcome {
+fn check(console: &Console, paths: &[PathBuf], format: Format, deny_warnings: bool) -> Outcome {
     let (session, files) = match load(console, paths)? {
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
     let diags = session.diagnostics(&files);
     let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    let denied = deny_warnings && warnings > 0;
     let contracts = session.plans(&files).len();
-    let status = if errors > 0 {
+    let status = if errors > 0 || denied {
         ExitCode::from(NEEDS_A_PERSON)
     } else {
         ExitCode::SUCCESS
@@ -289,20 +299,22 @@ fn check(console: &Console, paths: &[PathBuf], format: Format) -> Outcome {
             "files": files.len(),
             "contracts": contracts,
             "errors": errors,
-            "warnings": diags.len() - errors,
+            "warnings": warnings,
             "diagnostics": render::records(&diags, &list),
         });
         outln!(console, "{report:#}")?;
         return Ok(status);
     }
     emit(console, &session.sources(), &diags)?;
-    if errors > 0 {
-        errln!(
-            console,
-            "{} in {}",
-            summary::count(errors, "error"),
-            summary::count(files.len(), "file")
-        )?;
+    let failing = if errors > 0 {
+        Some((summary::count(errors, "error"), ""))
+    } else if denied {
+        Some((summary::count(warnings, "warning"), " (denied by --deny-warnings)"))
+    } else {
+        None
+    };
+    if let Some((count, reason)) = failing {
+        errln!(console, "{count} in {}{reason}", summary::count(files.len(), "file"))?;
         return Ok(status);
     }
     outln!(
@@ -705,10 +717,21 @@ fn import_powerbill(console: &Console, paths: &[PathBuf], out: &Path) -> Outcome
             &format!("{} in the imported contracts", summary::count(errors, "error")),
         );
     }
+    // The checker's warnings (the dangerous shapes of `lint.rs`) on what was written: printed as
+    // `billc check` prints them, and counted.
+    let lint = diags.len() - errors;
+    if lint > 0 {
+        emit(console, &session.sources(), &diags)?;
+    }
     outln!(
         console,
-        "  checked {}: no errors",
-        summary::count(loaded.len(), "contract")
+        "  checked {}: no errors{}",
+        summary::count(loaded.len(), "contract"),
+        if lint > 0 {
+            format!(", {} (on standard error)", summary::count(lint, "warning"))
+        } else {
+            String::new()
+        }
     )?;
     if failed > 0 {
         return fail(

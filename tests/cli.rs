@@ -355,6 +355,105 @@ fn check_format_json_of_clean_contracts_exits_0() {
 }
 
 #[test]
+fn warnings_pass_check_and_fail_it_with_deny_warnings() {
+    let file = "tests/corpus/warn_last_tier_limit.bill";
+    // Without the flag: the warning is printed, the status is 0.
+    let (code, stdout, stderr) = billc(&["check", file]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.starts_with("warning[W0501]: the last tier has a limit"),
+        "{stderr}"
+    );
+    assert_eq!(stdout, "checked 1 file, 1 contract: no errors\n");
+    // With it: the same warning, then a count on standard error and status 1.
+    let (code, stdout, denied) = billc(&["check", "--deny-warnings", file]);
+    assert_eq!(code, 1, "{denied}");
+    assert_eq!(stdout, "");
+    assert_eq!(
+        denied,
+        format!("{stderr}1 warning in 1 file (denied by --deny-warnings)\n")
+    );
+    // Clean contracts pass with it.
+    let (code, _, stderr) = billc(&["check", "--deny-warnings", "contracts"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn check_format_json_lists_warnings_with_their_severity() {
+    for (deny, status) in [(false, 0), (true, 1)] {
+        let mut args = vec!["check", "--format", "json", "tests/corpus/warn_share_over_100.bill"];
+        if deny {
+            args.push("--deny-warnings");
+        }
+        let (code, stdout, stderr) = billc(&args);
+        assert_eq!(code, status, "{stderr}");
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(report["errors"], 0);
+        assert_eq!(report["warnings"], 1);
+        assert_eq!(report["diagnostics"][0]["code"], "W0502");
+        assert_eq!(report["diagnostics"][0]["severity"], "warning");
+        assert_eq!(report["diagnostics"][0]["primary"]["line"], 6);
+    }
+}
+
+#[test]
+fn import_prints_the_checkers_warnings_on_what_it_wrote() {
+    // A configuration billed in advance, given labour per hour: the imported contract bills hours
+    // not yet worked (W0504), which the importer reports through the checker's rule.
+    let source = "tests/fixtures/powerbill/0464_96EEB6EA_90D8_EF11_8EEA_0022480A57AC.json";
+    let mut config: serde_json::Value = serde_json::from_str(&fs::read_to_string(source).unwrap()).unwrap();
+    assert_eq!(config["original"]["billingType"], "Advanced");
+    config["original"]["perLaborHour"] = serde_json::json!({
+        "enabled": true,
+        "jobRates": [{"name": "Valet Services", "jobCode": "GSA", "rate": 20.0, "overtimeRate": 30.0}]
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("0464.json");
+    fs::write(&input, config.to_string()).unwrap();
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = billc(&[
+        "import",
+        "powerbill",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.starts_with("warning[W0504]: contract `0464` is billed in advance"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.ends_with("  checked 1 contract: no errors, 1 warning (on standard error)\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_failing_test_prints_file_line_expected_and_actual() {
+    let (code, stdout, stderr) = billc(&["test", "tests/fixtures/test_blocks/failing.bill"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stdout, "0 passed, 1 failed\n");
+    assert!(
+        stderr.contains("\n  tests/fixtures/test_blocks/failing.bill:14: line \"Fee\": expected $100.00, got $90.00\n"),
+        "{stderr}"
+    );
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn a_wrong_test_block_is_a_check_error_before_anything_runs() {
+    for file in ["test_given_hours_into_minutes", "test_period_one_digit_month"] {
+        let path = format!("tests/corpus/{file}.bill");
+        let (code, stdout, stderr) = billc(&["test", &path]);
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(stdout, "", "no test runs");
+        assert!(stderr.starts_with("error[E0"), "{stderr}");
+        assert!(stderr.contains(&format!("{path}:")), "{stderr}");
+    }
+}
+
+#[test]
 fn explain_error_prints_the_fix_for_any_spelling_of_a_code() {
     let (code, stdout, stderr) = billc(&["explain-error", "e0201"]);
     assert_eq!(code, 0, "{stderr}");

@@ -490,6 +490,98 @@ fn cycle_diagnostic(plan: &PlanBody, cycle: &[SlotId]) -> Diagnostic {
     d
 }
 
+/// The lines of a plan that an `expect line` of a test block answers, when that is known before
+/// any data: two or more lines to which the contract itself gives the expected title (a `line`
+/// written in it, or a component it passes the title to), in the expected group if it names one,
+/// is an ambiguous expectation (E0310). Lines that take a title from the library (a default, or
+/// the overtime companion of a `per_labor_hour` line) are not counted here: which of them bills
+/// depends on the data, and `billc test` refuses the expectation when more than one does.
+pub fn test_expects(plan: &PlanBody, test: &crate::syntax::ast::Test) -> Vec<Diagnostic> {
+    use crate::syntax::ast::{Expect, ExprKind as A, TextPart};
+    let literal = |e: &crate::syntax::ast::Expr| -> Option<String> {
+        match &e.kind {
+            A::Text(parts) => parts
+                .iter()
+                .map(|p| match p {
+                    TextPart::Lit(s) => Some(s.as_str()),
+                    TextPart::Expr(_) => None,
+                })
+                .collect::<Option<String>>(),
+            _ => None,
+        }
+    };
+    let mut out = Vec::new();
+    for e in &test.expects {
+        let Expect::Line {
+            title, group, amount, ..
+        } = e
+        else {
+            continue;
+        };
+        // A list of amounts (`= [$100, $20]`) expects every line of the title, in invoice order.
+        if matches!(amount.kind, A::List(_)) {
+            continue;
+        }
+        let Some(title_text) = literal(title) else { continue };
+        let group = match group.as_ref().map(|g| &g.kind) {
+            None => None,
+            Some(A::Number(n)) => u32::try_from(n.trunc().mantissa()).ok(),
+            Some(_) => continue,
+        };
+        // Each line with the title, once per place in the contract that gives it (the regular
+        // and overtime lines of one `per_labor_hour` share the argument: one place).
+        let mut places: Vec<(Span, &LinePlan)> = plan
+            .lines
+            .iter()
+            .filter(|l| group.is_none_or(|g| g == l.group))
+            .filter_map(|l| match contract_title(plan, &l.title, l.env) {
+                Some((t, at)) if t == title_text && at.file == test.span.file => Some((at, l)),
+                _ => None,
+            })
+            .collect();
+        places.sort_by_key(|(at, _)| *at);
+        places.dedup_by_key(|(at, _)| *at);
+        if places.len() < 2 {
+            continue;
+        }
+        let groups: Vec<u32> = places.iter().map(|(_, l)| l.group).collect();
+        let help = if group.is_none() && groups.iter().any(|g| Some(g) != groups.first()) {
+            "the lines are in different invoice groups: name the one you expect (`expect line \"…\" group 2 = …`)"
+        } else {
+            "list their amounts in invoice order (`expect line \"…\" = [$100, $20]`), or give the lines different titles"
+        };
+        let mut d = Diagnostic::error(
+            Code::AmbiguousExpect,
+            title.span,
+            format!(
+                "{} lines are titled `{title_text}`: this expectation is ambiguous",
+                places.len()
+            ),
+            "which line?",
+        )
+        .with_help(help);
+        for (at, l) in places {
+            d = d.with_label(at, format!("a line `{title_text}` of group {}", l.group));
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// A line title known at compile time and where its text is written: a text literal, or a
+/// component argument that is one. `None` for anything else, and for a parameter's default
+/// (written in the library, not the contract).
+fn contract_title(plan: &PlanBody, e: &Expr, env: EnvId) -> Option<(String, Span)> {
+    match &e.kind {
+        ExprKind::Lit(Value::Text(t)) => Some((t.to_string(), e.span)),
+        ExprKind::Local(i) => match plan.envs.get(env as usize)?.bindings.get(*i as usize)? {
+            Binding::Arg(a, arg_env) => contract_title(plan, a, *arg_env),
+            Binding::Value(_) => None,
+        },
+        _ => None,
+    }
+}
+
 /// Where a statement is written (a block `if` or `for`: its condition or list).
 fn stmt_span(stmt: &Stmt) -> Span {
     match stmt {

@@ -194,6 +194,19 @@ pub fn compile_contract<'db>(db: &'db dyn salsa::Database, key: ContractKey<'db>
     } else {
         let (plan, more) = compile::compile(&checked, file.path(db), Arc::default());
         diags.extend(more);
+        if let Some(p) = &plan {
+            diags.extend(crate::lint::plan(p, checked.billing_span, checked.name_span));
+        }
+        // The contract's test blocks: typed in the module's scope, and their `expect line`s
+        // against the compiled lines.
+        for s in &contract.body {
+            if let ast::Stmt::Test(t) = s {
+                diags.extend(check::test_blocks::check_test(&parsed.module, &imports, &own, t));
+                if let Some(p) = &plan {
+                    diags.extend(compile::test_expects(p, t));
+                }
+            }
+        }
         plan.map(Arc::new)
     };
     Arc::new(ContractOutput {
@@ -219,6 +232,18 @@ pub fn check_file<'db>(db: &'db dyn salsa::Database, key: ModuleKey<'db>) -> Arc
     let module = check_module(db, key);
     diags.extend(module.diags.iter().cloned());
     diags.extend(module.module.diags.iter().cloned());
+    // Test blocks outside a contract: typed in the module's scope.
+    let imports = imports_of(db, key);
+    for item in &parsed.module.items {
+        if let ast::Item::Test(t) = item {
+            diags.extend(check::test_blocks::check_test(
+                &parsed.module,
+                &imports,
+                &module.module,
+                t,
+            ));
+        }
+    }
     let mut plans = Vec::new();
     let contracts = parsed
         .module

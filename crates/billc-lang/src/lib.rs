@@ -4,7 +4,7 @@
 //! [`ty`]pes → typed [`hir`]) → [`compile`] (components instantiated → [`plan::Plan`]) → [`eval`]
 //! (a plan, a month and a [`eval::DataView`] → lines with [`trace`]s). [`db`] makes the first
 //! three salsa queries; [`session`] drives them; [`demand`] reads plans for the months each table
-//! is read; [`testing`] runs `test` blocks over in-memory rows ([`testdata`]).
+//! is read; [`lint`] holds the rules of the dangerous shapes (warnings); [`testing`] runs `test` blocks over in-memory rows ([`testdata`]).
 //!
 //! This crate is pure: no file system, no clock, no environment (clippy's `disallowed-methods` in
 //! this crate's `clippy.toml` refuses `std::fs`, `std::env` and `SystemTime`). Files come in as
@@ -12,7 +12,7 @@
 //!
 //! Modules, bottom to top (a module imports only modules listed before it):
 //! [`stack`], [`time`], [`terms`], [`span`], [`diag`], [`syntax`], [`schema`], [`ty`], [`value`], [`trace`],
-//! [`hir`], [`plan`], [`input`], [`eval_error`], [`builtins`], [`eval`], [`check`], [`compile`],
+//! [`hir`], [`plan`], [`lint`], [`input`], [`eval_error`], [`builtins`], [`eval`], [`check`], [`compile`],
 //! [`demand`], [`db`], [`session`], [`testdata`], [`testing`]. The one arrow that may look
 //! surprising, `check` → `eval`, is constant folding: the checker asks the interpreter for the
 //! value of a constant expression. [`builtins`]
@@ -29,6 +29,7 @@ pub mod eval;
 pub mod eval_error;
 pub mod hir;
 pub mod input;
+pub mod lint;
 pub mod plan;
 pub mod schema;
 pub mod session;

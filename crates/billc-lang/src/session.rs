@@ -153,7 +153,8 @@ impl Session {
             .collect()
     }
 
-    fn index(&self) -> Arc<SourceIndex> {
+    /// Every file's path and text, for turning spans into `file:line` (shared by the plans).
+    pub(crate) fn index(&self) -> Arc<SourceIndex> {
         self.index
             .get_or_init(|| Arc::new(SourceIndex::new(self.texts.clone())))
             .clone()

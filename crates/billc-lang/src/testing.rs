@@ -4,8 +4,9 @@
 use crate::check::{self, CheckedModule};
 use crate::db::SourceFile;
 use crate::eval::{self, ContractRun};
+use crate::plan::SourceIndex;
 use crate::session::Session;
-use crate::span::FileId;
+use crate::span::{FileId, Span};
 use crate::syntax::ast::{self, Expect, Item, Stmt};
 use crate::syntax::parser;
 use crate::testdata::MemData;
@@ -31,9 +32,18 @@ struct Scope<'a> {
     module: &'a ast::Module,
     imports: Vec<Arc<CheckedModule>>,
     own: Arc<CheckedModule>,
+    /// Turns spans into `file:line`.
+    sources: Arc<SourceIndex>,
 }
 
 impl Scope<'_> {
+    /// `file:line` of a span (the path alone if the span is not in a known file).
+    fn at(&self, span: Span, path: &str) -> String {
+        self.sources
+            .loc(span)
+            .map_or_else(|| path.to_string(), |l| format!("{}:{}", l.file, l.line))
+    }
+
     fn value(&self, e: &ast::Expr) -> Result<Value, String> {
         let (h, diags) = check::check_expr(self.module, &self.imports, &self.own, e);
         if let Some(d) = diags.first() {
@@ -74,6 +84,7 @@ pub fn run_tests(session: &Session, files: &[SourceFile]) -> TestReport {
             module: &parsed.module,
             imports: session.imports(*file),
             own: session.module(*file),
+            sources: session.index(),
         };
         let path = file.path(&session.db).clone();
         for item in &parsed.module.items {
@@ -149,7 +160,7 @@ fn run_test(
     path: &str,
     report: &mut TestReport,
 ) {
-    let name = format!("{path}: {}", t.name);
+    let name = format!("{}: {}", scope.at(t.span, path), t.name);
     let site = match (within, &t.contract) {
         (_, Some((s, _))) => s.clone(),
         (Some(s), None) => s.to_string(),
@@ -186,7 +197,7 @@ fn run_test(
             }
         }
     }
-    let run = match eval::run_contract(plan, &data, period) {
+    let run = match eval::run_contract_keeping_zero(plan, &data, period) {
         Ok(run) => run,
         Err(e) => {
             let at = e
@@ -200,7 +211,8 @@ fn run_test(
     let mut problems = Vec::new();
     for expect in &t.expects {
         if let Err(p) = check_expect(scope, &run, expect, (&data, period, &site)) {
-            problems.push(p);
+            let at = scope.at(crate::check::test_blocks::expect_span(expect), path);
+            problems.push(format!("{at}: {p}"));
         }
     }
     if problems.is_empty() {
@@ -209,7 +221,10 @@ fn run_test(
         let lines: Vec<String> = run
             .lines
             .iter()
-            .map(|l| format!("group {} {:?} {}", l.group, l.line.title, l.line.amount))
+            .map(|l| {
+                let amount = Value::Money(l.line.amount, crate::ty::Currency::USD).display();
+                format!("group {} {:?} {amount}", l.group, l.line.title)
+            })
             .collect();
         problems.push(format!("lines were:\n  {}", lines.join("\n  ")));
         fail(report, name, problems.join("\n"));
@@ -231,24 +246,55 @@ fn check_expect(
             },
         }
     };
+    let money = |d: rust_decimal::Decimal| Value::Money(d, crate::ty::Currency::USD).display();
     match expect {
         Expect::Line {
             title, group, amount, ..
         } => {
             let title = scope.value(title)?.display();
             let group = group_of(group)?;
-            let want = scope.value(amount)?.decimal().unwrap_or_default();
+            let in_group = |g: u32| group.is_none_or(|x| x == g);
             let found: Vec<_> = run
                 .lines
                 .iter()
-                .filter(|l| l.line.title == title && group.is_none_or(|g| g == l.group))
+                .filter(|l| l.line.title == title && in_group(l.group))
                 .collect();
-            let total: rust_decimal::Decimal = found.iter().map(|l| l.line.amount).sum();
-            if found.is_empty() {
-                return Err(format!("expected line {title:?} = {want}, but there is no such line"));
+            let zero = run.zero_lines.iter().any(|(g, t)| *t == title && in_group(*g));
+            let amounts: Vec<String> = found.iter().map(|l| money(l.line.amount)).collect();
+            // A list: the amounts of every line with the title, in invoice order.
+            if let Value::List(items) = scope.value(amount)? {
+                let want: Vec<String> = items.iter().map(|v| money(v.decimal().unwrap_or_default())).collect();
+                if want == amounts {
+                    return Ok(());
+                }
+                return Err(format!(
+                    "lines {title:?}: expected [{}], got [{}]",
+                    want.join(", "),
+                    amounts.join(", ")
+                ));
             }
-            if total != want {
-                return Err(format!("line {title:?}: expected {want}, got {total}"));
+            let want = scope.value(amount)?.decimal().unwrap_or_default();
+            let got = match found.as_slice() {
+                [one] => one.line.amount,
+                [] if zero => rust_decimal::Decimal::ZERO,
+                [] => {
+                    return Err(format!(
+                        "expected line {title:?} = {}, but there is no such line",
+                        money(want)
+                    ));
+                }
+                several => {
+                    return Err(format!(
+                        "expected line {title:?} = {}, but {} lines have that title ([{}]): name the group, or list their amounts (`= [{}]`)",
+                        money(want),
+                        several.len(),
+                        amounts.join(", "),
+                        amounts.join(", ")
+                    ));
+                }
+            };
+            if got != want {
+                return Err(format!("line {title:?}: expected {}, got {}", money(want), money(got)));
             }
             Ok(())
         }
@@ -260,7 +306,7 @@ fn check_expect(
                 .iter()
                 .find(|l| l.line.title == title && group.is_none_or(|g| g == l.group))
             {
-                Some(l) => Err(format!("expected no line {title:?}, got {}", l.line.amount)),
+                Some(l) => Err(format!("expected no line {title:?}, got {}", money(l.line.amount))),
                 None => Ok(()),
             }
         }
@@ -276,7 +322,7 @@ fn check_expect(
             if total == want {
                 Ok(())
             } else {
-                Err(format!("total: expected {want}, got {total}"))
+                Err(format!("total: expected {}, got {}", money(want), money(total)))
             }
         }
         Expect::Value { actual, expected, .. } => {

@@ -634,7 +634,8 @@ impl<'c> Emitter<'c> {
     }
 
     fn check_percent(&mut self, p: Decimal, path: &str) {
-        if p > Decimal::ONE_HUNDRED || p.is_sign_negative() {
+        // The checker's rule (W0502), on a percentage in points.
+        if billc_lang::lint::share_out_of_range(p / Decimal::ONE_HUNDRED) {
             self.warn(
                 path,
                 "share_over_100",
@@ -794,7 +795,11 @@ impl<'c> Emitter<'c> {
                 money(t.amount.value())
             ));
         }
-        // The last tier has a limit: revenue above it shares nothing (PowerBill's loop gives 0).
+        // The last tier has a limit (the checker's W0501): revenue above it shares nothing
+        // (PowerBill's loop gives 0), so the contract says so with an explicit 0% tier.
+        if !billc_lang::lint::last_tier_limited(tiers.iter().map(|t| !t.amount.value().is_zero())) {
+            return Some(format!("{{ {} }}", parts.join(", ")));
+        }
         self.warn(
             format!("{path}[{}].amount", tiers.len() - 1),
             "last_tier_limited",

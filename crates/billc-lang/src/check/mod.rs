@@ -11,6 +11,7 @@
 
 pub mod ops;
 pub mod suggest;
+pub mod test_blocks;
 
 use crate::builtins::{self, prelude_enum, prelude_variant};
 use crate::diag::{Code, Diagnostic};
@@ -48,6 +49,8 @@ pub struct CheckedContract {
     pub site: String,
     pub customer: String,
     pub billing: crate::terms::Billing,
+    /// Where `billing` is written (none when the contract does not say).
+    pub billing_span: Option<Span>,
     pub terms: String,
     pub effective: Option<chrono::NaiveDate>,
     pub review: Option<ReviewDef>,
@@ -182,6 +185,7 @@ struct Checker<'a> {
 struct Properties {
     customer: Option<String>,
     billing: crate::terms::Billing,
+    billing_span: Option<Span>,
     terms: Option<String>,
     effective: Option<chrono::NaiveDate>,
     currency: Currency,
@@ -192,6 +196,7 @@ impl Default for Properties {
         Properties {
             customer: None,
             billing: crate::terms::Billing::Arrears,
+            billing_span: None,
             terms: None,
             effective: None,
             currency: Currency::USD,
@@ -1157,6 +1162,7 @@ impl<'a> Checker<'a> {
             site: c.name.clone(),
             customer: props.customer.unwrap_or_default(),
             billing: props.billing,
+            billing_span: props.billing_span,
             terms: props.terms.unwrap_or_else(|| "Due in 30 Days".into()),
             effective: props.effective,
             review,
@@ -1209,6 +1215,7 @@ impl<'a> Checker<'a> {
             ("currency", Some(Value::Text(t))) => props.currency = Currency::from_code(&t),
             ("effective", Some(Value::Date(d))) => props.effective = Some(d),
             ("billing", Some(Value::Enum(b))) => {
+                props.billing_span = Some(p.value.span);
                 props.billing = if &*b == "advanced" {
                     crate::terms::Billing::Advanced
                 } else {
@@ -1643,6 +1650,7 @@ impl<'a> Checker<'a> {
                 _ => Ty::usd(),
             };
         }
+        self.diags.extend(crate::lint::tier_table(&out, span));
         // A constant table folds to a value (so it can be a default or a const).
         let ty = Ty::Tiers(Box::new(price_ty), Box::new(limit_ty));
         let expr = hir::Expr {

@@ -321,6 +321,27 @@ codes! {
     /// A test block names a contract that the files being checked do not define. Fix: correct the
     /// site number or pass the file with that contract.
     UnknownContract = "E0307",
+    /// `test "t" { period 2025-3 … }` — a test's period that is not a month.
+    ///
+    /// A test bills one service month, written `YYYY-MM` with two digits for the month: `2025-3` is
+    /// read as the number 2025 − 3. Fix: write the month as `2025-03`.
+    TestPeriod = "E0309",
+    /// `expect line "Valet" = $100` where two lines are titled `Valet`.
+    ///
+    /// An `expect line` compares one line, and the contract gives more than one line that title
+    /// (in the group the expectation names, if any); summing them would hide which one is wrong.
+    /// (`billc test` fails the same way when more than one line of a title bills, e.g. the regular
+    /// and overtime lines of one `per_labor_hour`.) Fix: name the invoice group
+    /// (`expect line "Valet" group 2 = …`) when the lines are in different groups, list the amounts
+    /// in invoice order (`expect line "Valet" = [$2,342.40, $219.60]`), or give the lines different
+    /// titles.
+    AmbiguousExpect = "E0310",
+    /// `given revnue [ … ]` — a table that test rows cannot be given for.
+    ///
+    /// A `given` names the table its rows belong to: one of DATA.md's `revenue`, `statistics`, `gl`,
+    /// `timesheets`, or `sites`, `indexes`, `adhoc`. Fix: correct the spelling (the help suggests the
+    /// nearest table).
+    UnknownTable = "E0311",
     /// `contract "12" { … }` — a site number that is not 4 digits.
     ///
     /// Sites are four digits (`"0238"`), as in DATA.md. Fix: pad the number with zeros.
@@ -354,4 +375,31 @@ codes! {
     /// A parameter's default value does not have the parameter's type. Fix: write the default with
     /// the declared unit.
     BadDefault = "E0404",
+    /// `{ 10% up to $100  20% up to $200 }` — the last tier has a limit.
+    ///
+    /// An amount above the last tier's `up to` is billed by no tier: billing such a month fails
+    /// (`above the last tier`), and PowerBill, which this shape comes from, billed it at 0 %. The
+    /// program checks, but a person should say what is due above the limit. Fix: add a last tier
+    /// without a limit (`0%` if nothing is due above it, as `{ 10% up to $100  20% up to $200  0% }`),
+    /// or remove the last `up to`.
+    LastTierLimited = "W0501",
+    /// `{ 120% }` — a share over 100 % (or below 0 %).
+    ///
+    /// A tier's percentage is the part of the amount that is billed; above 100 % the invoice bills
+    /// more than the whole amount, below 0 % it credits. Usually a slip (`120%` for `12%`, points for
+    /// a fraction). Fix: write the share between `0%` and `100%`.
+    ShareOutOfRange = "W0502",
+    /// `escalate($1,000, by: 3%, every: january)` in a contract without `effective`.
+    ///
+    /// An escalation counts its steps from `since:`, or else from the contract's `effective` date.
+    /// With neither, the program checks but every month fails to bill, as missing data. Fix: give
+    /// the escalation its start (`since: 2025-01-01`) or the contract an `effective` date.
+    EscalationWithoutStart = "W0503",
+    /// `billing advanced` in a contract whose lines read `timesheets`.
+    ///
+    /// An invoice billed in advance is made at the start of the month, before its hours are worked:
+    /// labour actuals (`timesheets`, the hours of labour components) would bill hours not yet worked,
+    /// or none. Fix: bill the contract in arrears, move the labour to a contract billed in arrears, or
+    /// bill a fixed amount in advance.
+    ActualsBilledInAdvance = "W0504",
 }

@@ -857,4 +857,4 @@ fn values_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
-pub use run::{ContractRun, RunLine, run_contract};
+pub use run::{ContractRun, RunLine, run_contract, run_contract_keeping_zero};

@@ -24,6 +24,9 @@ pub struct RunLine {
 pub struct ContractRun {
     /// Non-zero lines in invoice order.
     pub lines: Vec<RunLine>,
+    /// The lines that came to $0 and are left off the invoice, as (group, title): kept only by
+    /// [`run_contract_keeping_zero`] (for `billc test`, where `expect line "X" = $0` reads them).
+    pub zero_lines: Vec<(u32, String)>,
     /// Messages of `check … else approval` that failed: the invoices need approval.
     pub approvals: Vec<String>,
     /// Messages of `check … else exception` that failed: the invoices must not be issued.
@@ -41,6 +44,20 @@ fn adhoc_default_gl(kind: &str) -> &'static str {
 
 /// Evaluates a plan for a service month. An error means the contract could not be billed.
 pub fn run_contract(plan: &Plan, data: &dyn DataView, period: YearMonth) -> Result<ContractRun, EvalError> {
+    run(plan, data, period, false)
+}
+
+/// [`run_contract`], keeping the title and group of each line that came to $0
+/// ([`ContractRun::zero_lines`]); billing never needs them, so it never evaluates their titles.
+pub fn run_contract_keeping_zero(
+    plan: &Plan,
+    data: &dyn DataView,
+    period: YearMonth,
+) -> Result<ContractRun, EvalError> {
+    run(plan, data, period, true)
+}
+
+fn run(plan: &Plan, data: &dyn DataView, period: YearMonth, keep_zero: bool) -> Result<ContractRun, EvalError> {
     let mut m = Machine::new(
         Some(plan),
         &plan.envs,
@@ -78,14 +95,20 @@ pub fn run_contract(plan: &Plan, data: &dyn DataView, period: YearMonth) -> Resu
                 return Err(EvalError::new(InternalError::LineNotMoney { amount: other }, line.span));
             }
         };
-        if amount.is_zero() {
-            continue;
-        }
-        let scope = m.env_scope(line.env);
-        let quiet = super::Cx {
+        let quiet = || super::Cx {
             tracing: false,
             ..cx.clone()
         };
+        if amount.is_zero() {
+            if keep_zero {
+                let scope = m.env_scope(line.env);
+                let title = m.eval(&line.title, &scope, &quiet())?.display();
+                out.zero_lines.push((line.group, title));
+            }
+            continue;
+        }
+        let scope = m.env_scope(line.env);
+        let quiet = quiet();
         let title = m.eval(&line.title, &scope, &quiet)?.display();
         let gl = match &line.gl {
             Some(g) => gl_text(&m.eval(g, &scope, &quiet)?),

@@ -13,7 +13,7 @@
 //! The limit is far above what contracts need (the deepest file of the repository,
 //! `stdlib/towne_park.bill`, is 13 levels deep; `tests/limits.rs` keeps every one under 32), and
 //! the passes are safe at it however small the thread's stack ([`crate::stack`]): `tests/limits.rs`
-//! bills a contract at the limits, in a debug build, with 256 KiB stacks.
+//! bills a contract at the limits, in a debug build, with 512 KiB stacks.
 
 use crate::diag::{Code, Diagnostic};
 use crate::span::Span;
