@@ -28,6 +28,9 @@ struct Compiler<'c> {
     statements: usize,
     /// The list of the outermost `for` being unrolled, where an oversized plan is reported.
     unrolling: Option<Span>,
+    /// The contract's component block being compiled (the outermost one): errors that arise in a
+    /// component's body, in the library, are the block's, and are reported there.
+    instance: Option<Span>,
 }
 
 /// The most statements one contract may compile to, `for` bodies counted once per element: the
@@ -52,6 +55,7 @@ pub fn compile(contract: &CheckedContract, file: &str, sources: Arc<SourceIndex>
         sources,
         statements: 0,
         unrolling: None,
+        instance: None,
     };
     c.stmts(&contract.body, 0, "");
     let mut lines = std::mem::take(&mut c.lines);
@@ -205,15 +209,21 @@ impl Compiler<'_> {
                         || (!declared && group != 1)
                     {
                         let span = def.group.as_ref().map_or(def.span, |g| g.span);
-                        let mut d = Diagnostic::error(
-                            Code::UnknownGroup,
-                            span,
-                            format!(
-                                "invoice group {group} does not exist in contract `{}`",
-                                self.contract.site
-                            ),
-                            format!("group {group}"),
-                        )
+                        let message = format!(
+                            "invoice group {group} does not exist in contract `{}`",
+                            self.contract.site
+                        );
+                        let mut d = match self.instance {
+                            // At the user's block, with the component's line as a note.
+                            Some(block) => Diagnostic::error(
+                                Code::UnknownGroup,
+                                block,
+                                message,
+                                format!("this block bills a line in group {group}"),
+                            )
+                            .with_label(span, "the component's line takes its group from here"),
+                            None => Diagnostic::error(Code::UnknownGroup, span, message, format!("group {group}")),
+                        }
                         .with_label(self.contract.name_span, "contract declared here");
                         d = if declared {
                             let list: Vec<String> = self.contract.groups.iter().map(|g| g.number.to_string()).collect();
@@ -294,8 +304,12 @@ impl Compiler<'_> {
                     component,
                     name,
                     args,
-                    span: _,
+                    span,
                 } => {
+                    let outermost = self.instance.is_none();
+                    if outermost {
+                        self.instance = Some(*span);
+                    }
                     let mut bindings = Vec::new();
                     for (param, arg) in component.params.iter().zip(args) {
                         bindings.push(match arg {
@@ -311,6 +325,9 @@ impl Compiler<'_> {
                     });
                     let inner_prefix = format!("{prefix}{name}.");
                     self.stmts(&component.body, child, &inner_prefix);
+                    if outermost {
+                        self.instance = None;
+                    }
                 }
             }
         }

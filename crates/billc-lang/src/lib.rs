@@ -12,7 +12,7 @@
 //!
 //! Modules, bottom to top (a module imports only modules listed before it):
 //! [`stack`], [`time`], [`terms`], [`span`], [`diag`], [`syntax`], [`schema`], [`ty`], [`value`], [`trace`],
-//! [`hir`], [`plan`], [`lint`], [`input`], [`eval_error`], [`builtins`], [`eval`], [`check`], [`compile`],
+//! [`hir`], [`slips`], [`plan`], [`lint`], [`input`], [`eval_error`], [`builtins`], [`eval`], [`check`], [`compile`],
 //! [`demand`], [`db`], [`session`], [`testdata`], [`testing`]. The one arrow that may look
 //! surprising, `check` → `eval`, is constant folding: the checker asks the interpreter for the
 //! value of a constant expression. [`builtins`]
@@ -33,6 +33,7 @@ pub mod lint;
 pub mod plan;
 pub mod schema;
 pub mod session;
+pub mod slips;
 pub mod span;
 pub mod stack;
 pub mod syntax;

@@ -216,12 +216,16 @@ impl TyCall<'_> {
 /// Reports an argument whose type does not fit its parameter's.
 pub fn expect_arg(diags: &mut Vec<Diagnostic>, e: &Expr, want: &Ty, name: &str) {
     if !e.ty.fits(want) {
-        diags.push(Diagnostic::error(
+        let mut d = Diagnostic::error(
             Code::TypeMismatch,
             e.span,
             format!("argument `{name}` must be `{want}`, found `{}`", e.ty),
             format!("this is `{}`", e.ty),
-        ));
+        );
+        if let Some(help) = crate::slips::help(e, want) {
+            d = d.with_help(help);
+        }
+        diags.push(d);
     }
 }
 

@@ -601,12 +601,16 @@ impl<'a> Checker<'a> {
         if e.ty.fits(want) {
             return true;
         }
-        self.diags.push(Diagnostic::error(
+        let mut d = Diagnostic::error(
             Code::TypeMismatch,
             e.span,
             format!("expected `{want}`, found `{}`", e.ty),
             format!("this is `{}`", e.ty),
-        ));
+        );
+        if let Some(help) = crate::slips::help(e, want) {
+            d = d.with_help(help);
+        }
+        self.diags.push(d);
         false
     }
 
@@ -1555,6 +1559,9 @@ impl<'a> Checker<'a> {
         let mut limit_ty = Ty::Error;
         let mut last_limit: Option<(Value, Span)> = None;
         let mut unlimited_at: Option<Span> = None;
+        // A price that is no price is reported once, here: the table is then an error, not a
+        // table of numbers that every use would report again.
+        let mut bad_price = false;
         let count = tiers.len();
         for (i, t) in tiers.iter().enumerate() {
             let price = self.expr(&t.price, cx);
@@ -1569,7 +1576,7 @@ impl<'a> Checker<'a> {
                 );
             }
             if !matches!(price.ty, Ty::Percent | Ty::Rate(..) | Ty::Money(_) | Ty::Error) {
-                self.error(
+                let mut d = Diagnostic::error(
                     Code::TypeMismatch,
                     t.price.span,
                     format!(
@@ -1578,6 +1585,11 @@ impl<'a> Checker<'a> {
                     ),
                     "not a price",
                 );
+                if let Some(help) = crate::slips::price_help(&price) {
+                    d = d.with_help(help);
+                }
+                self.diags.push(d);
+                bad_price = true;
             }
             if let Some(prev) = unlimited_at {
                 self.diags.push(
@@ -1649,6 +1661,9 @@ impl<'a> Checker<'a> {
                 Ty::Money(_) => Ty::Number,
                 _ => Ty::usd(),
             };
+        }
+        if bad_price {
+            return hir::Expr::error(span);
         }
         self.diags.extend(crate::lint::tier_table(&out, span));
         // A constant table folds to a value (so it can be a default or a const).
@@ -1762,10 +1777,23 @@ impl<'a> Checker<'a> {
         }
         let candidates = self.visible_names(cx);
         let mut d = Diagnostic::error(Code::UnknownName, span, format!("unknown name `{name}`"), "not defined");
+        let yearly = matches!(name, "year" | "yearly" | "annual" | "annually" | "years");
         if let Some(s) = suggest::closest(name, candidates.iter().map(String::as_str)) {
             d = d.with_help(format!("did you mean `{s}`?"));
+        } else if yearly {
+            let call = match builtins::lookup(name) {
+                Some(_) => format!("`{name}` is a builtin function, called as `{name}(…)`; "),
+                None => String::new(),
+            };
+            d = d.with_help(format!(
+                "{call}`escalate` steps once a year: `every:` names the month of the step, as in `every: january`"
+            ));
         } else if builtins::lookup(name).is_some() {
             d = d.with_help(format!("`{name}` is a builtin function: call it with `{name}(…)`"));
+        } else if name.len() <= 12 && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+            d = d.with_help(format!(
+                "a revenue code or other text is written in quotes: `\"{name}\"`"
+            ));
         }
         self.diags.push(d);
         hir::Expr::error(span)

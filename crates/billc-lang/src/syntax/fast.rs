@@ -1326,6 +1326,10 @@ impl<'t> Fast<'t> {
         };
         let mut parts = Vec::new();
         self.skip();
+        if self.word() == "upto" {
+            // The slip `upto` for `up to`: pest reads it and reports it.
+            return self.give_up();
+        }
         if let Some(limit) = self.attempt(|p| {
             if !p.kw("up") {
                 return None;

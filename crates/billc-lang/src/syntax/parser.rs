@@ -1096,6 +1096,13 @@ impl Lower {
                     .filter(|p| p.as_rule() == Rule::tier)
                     .map(|t| {
                         let tspan = self.span(&t);
+                        if let Some(upto) = t.clone().into_inner().find(|p| p.as_rule() == Rule::kw_upto) {
+                            let at = self.span(&upto);
+                            self.errors.push(
+                                Diagnostic::error(Code::Syntax, at, "`upto` is two words", "write `up to`")
+                                    .with_help("a tier's limit is written `10% up to $5,000`"),
+                            );
+                        }
                         let mut parts = t.into_inner().filter(|p| p.as_rule() == Rule::simple);
                         let price = parts.next().map(|p| self.expr(p)).unwrap_or(Expr {
                             kind: ExprKind::Error,
