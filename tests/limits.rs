@@ -305,3 +305,34 @@ fn a_constant_past_the_budget_is_one_error_at_the_constant() {
          (do functions call each other over and over?) @ constant.bill:42:11"
     );
 }
+
+#[test]
+#[expect(
+    clippy::unwrap_used,
+    reason = "test: a temp file that cannot be written is a failure"
+)]
+fn lines_past_the_decimal_range_fail_a_test_instead_of_panicking() {
+    // `billc test` summed these two lines into a panic ("Addition overflowed").
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("1001.bill");
+    let line = "$79,228,162,514,264,337,593,543,950,000";
+    std::fs::write(
+        &path,
+        format!(
+            "contract \"1001\" {{\n  customer \"Big\"\n  group 1 \"Parking\"\n  line \"A\" gl \"4000\" = {line}\n  \
+             line \"B\" gl \"4000\" = {line}\n  test \"the total\" {{\n    period 2025-03\n    expect total = $1\n  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = billc(&["test", path.to_str().unwrap()]);
+    let place = path.display().to_string();
+    assert_eq!(
+        (code, stdout.as_str(), stderr.replace(&place, "1001.bill").as_str()),
+        (
+            1,
+            "0 passed, 1 failed\n",
+            "FAIL 1001.bill:6: the total\n  evaluation failed at 1001.bill:4: the line amount \
+             $79,228,162,514,264,337,593,543,950,000 is implausible (a trillion dollars or more): check the data\n"
+        )
+    );
+}

@@ -313,12 +313,13 @@ fn check_expect(
         Expect::Total { group, amount, .. } => {
             let group = group_of(group)?;
             let want = scope.value(amount)?.decimal().unwrap_or_default();
-            let total: rust_decimal::Decimal = run
+            // Checked: a sum past the decimal range is a failed expectation, never a panic.
+            let total = run
                 .lines
                 .iter()
                 .filter(|l| group.is_none_or(|g| g == l.group))
-                .map(|l| l.line.amount)
-                .sum();
+                .try_fold(rust_decimal::Decimal::ZERO, |sum, l| sum.checked_add(l.line.amount))
+                .ok_or("total: the lines add up past the largest decimal")?;
             if total == want {
                 Ok(())
             } else {
