@@ -307,10 +307,6 @@ fn a_constant_past_the_budget_is_one_error_at_the_constant() {
 }
 
 #[test]
-#[expect(
-    clippy::unwrap_used,
-    reason = "test: a temp file that cannot be written is a failure"
-)]
 fn lines_past_the_decimal_range_fail_a_test_instead_of_panicking() {
     // `billc test` summed these two lines into a panic ("Addition overflowed").
     let dir = tempfile::tempdir().unwrap();
