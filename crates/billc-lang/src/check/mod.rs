@@ -1655,11 +1655,14 @@ impl<'a> Checker<'a> {
             });
             out.push(hir::Tier { price, limit, fee });
         }
+        // A table without limits (`{ 8% }`) bills any amount the price applies to: a rate's
+        // quantity, or for a percentage whatever amount it is given (money, a number, a quantity),
+        // so its limit type stays open (`?`, which fits every amount).
         if limit_ty.is_error() {
             limit_ty = match &price_ty {
                 Ty::Rate(_, u) => Ty::Quantity(*u),
                 Ty::Money(_) => Ty::Number,
-                _ => Ty::usd(),
+                _ => Ty::Error,
             };
         }
         if bad_price {
