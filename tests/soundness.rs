@@ -10,6 +10,12 @@
 //! wrong kind never is. Cases: `SOUNDNESS_CASES` (default 2,000), e.g.
 //! `SOUNDNESS_CASES=200000 cargo test --release --test soundness`.
 //!
+//! Beyond the generated programs, the evaluator itself asserts the same relation
+//! ([`Value::belongs_to`]) for every expression it evaluates in a debug build: every test that bills
+//! a contract (the repository's, the 516 imported, the generated sites of `tests/run.rs`) also
+//! checks the types of data reads, windows, function bodies and component arguments.
+//! `the_evaluator_refuses_a_value_of_the_wrong_type` shows the assertion firing.
+//!
 //! The findings of issue 13 items 1 and 2 are the tests below the property, each with its figure.
 
 use billc_lang::check::Item;
@@ -19,37 +25,6 @@ use billc_lang::ty::Ty;
 use billc_lang::value::Value;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-
-/// Whether `v` is a value of type `t`, kind and unit.
-fn belongs(v: &Value, t: &Ty) -> bool {
-    match (v, t) {
-        (Value::Money(_, c), Ty::Money(d)) => c == d,
-        (Value::Percent(_), Ty::Percent) | (Value::Number(_), Ty::Number) => true,
-        (Value::Quantity(_, u), Ty::Quantity(w)) => u == w,
-        (Value::Rate(_, c, u), Ty::Rate(d, w)) => c == d && u == w,
-        (Value::Duration(_, u), Ty::Duration(w)) => u == w,
-        (Value::Date(_), Ty::Date)
-        | (Value::Month(_), Ty::Month)
-        | (Value::Text(_), Ty::Text)
-        | (Value::Bool(_), Ty::Bool) => true,
-        (Value::List(items), Ty::List(t)) => items.iter().all(|i| belongs(i, t)),
-        (Value::Tiers(tiers), Ty::Tiers(p, l)) => tiers.iter().all(|t| {
-            belongs(&t.price, p)
-                && t.limit.as_ref().is_none_or(|x| belongs(x, l))
-                && t.fee.as_ref().is_none_or(|f| matches!(f, Value::Money(..)))
-        }),
-        (Value::TierResult(r), Ty::TierResult(p, a)) => {
-            ["due", "base", "prior", "banded", "blend"]
-                .iter()
-                .all(|f| match (r.field(f), Ty::tier_field(p, a, f)) {
-                    (Some(v), Some(t)) => belongs(&v, &t),
-                    _ => false,
-                })
-        }
-        (Value::Enum(_), Ty::Enum(_)) => true,
-        _ => false,
-    }
-}
 
 /// The children of a checked expression.
 fn children(e: &Expr) -> Vec<&Expr> {
@@ -89,7 +64,7 @@ fn probe(ty: &str, expr: &str) -> Result<usize, String> {
         stack.extend(children(e));
         if let Ok(v) = billc_lang::eval::const_eval(e) {
             evaluated += 1;
-            if !belongs(&v, &e.ty) {
+            if !v.belongs_to(&e.ty) {
                 return Err(format!(
                     "`{}` is `{}`, evaluates to {v:?}\n{text}",
                     e.ty,
@@ -517,5 +492,24 @@ fn prices_apply_to_amounts_of_their_kind_only() {
             .map(|d| (d.code.as_str().to_string(), d.message.clone()))
             .collect();
         assert_eq!(got, vec![("E0201".to_string(), want.to_string())], "{source}");
+    }
+}
+
+#[test]
+fn the_evaluator_refuses_a_value_of_the_wrong_type() {
+    // A number typed as money, as an unsound checker would hand it over.
+    let forged = Expr {
+        kind: ExprKind::Lit(Value::Number(rust_decimal::Decimal::ONE)),
+        ty: Ty::usd(),
+        span: billc_lang::span::Span::default(),
+    };
+    let result = billc_lang::eval::const_eval(&forged).map_err(|e| e.kind.describe());
+    if cfg!(debug_assertions) {
+        assert_eq!(
+            result,
+            Err("the value 1 is not of its checked type `Money`".to_string())
+        );
+    } else {
+        assert_eq!(result, Ok(Value::Number(rust_decimal::Decimal::ONE)));
     }
 }

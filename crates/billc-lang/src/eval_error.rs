@@ -141,6 +141,9 @@ pub enum InternalError {
     LineNotMoney { amount: Value },
     /// A `lines(…)` builtin call left for the evaluator (the checker makes it `ExprKind::Lines`).
     LinesUnresolved,
+    /// A value not of its expression's checked type (asserted in debug builds: the checker is
+    /// unsound there).
+    Unsound { value: Value, ty: String },
 }
 
 /// What a compile-time value uses that is not known before data is read, in
@@ -305,6 +308,7 @@ impl InternalError {
             I::NoField { name } => format!("no field `{name}`"),
             I::MissingArgument => "missing argument".into(),
             I::MissingAmount => "missing amount".into(),
+            I::Unsound { value, ty } => format!("the value {} is not of its checked type `{ty}`", value.display()),
             I::MissingValue => "missing value".into(),
             I::NotA(what) => format!(
                 "not a {}",

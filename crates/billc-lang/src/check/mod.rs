@@ -1471,6 +1471,10 @@ impl<'a> Checker<'a> {
             }
             out.push(h);
         }
+        if reported {
+            // Reported once: the list is an error, not a list of the first item's type.
+            return hir::Expr::error(span);
+        }
         mk(hir::ExprKind::List(out), Ty::List(Box::new(elem)))
     }
 
@@ -2189,11 +2193,13 @@ impl<'a> Checker<'a> {
             return hir::Expr::error(span);
         };
         let mut out = Vec::new();
+        let mut mismatched = false;
         for (p, slot) in f.params.iter().zip(slots) {
             match slot.first() {
                 Some(a) => {
                     let h = self.expr(a, cx);
                     self.expect_arg(&h, &p.ty, &p.name);
+                    mismatched |= !h.ty.fits(&p.ty);
                     out.push(h);
                 }
                 None => out.push(hir::Expr {
@@ -2202,6 +2208,10 @@ impl<'a> Checker<'a> {
                     span,
                 }),
             }
+        }
+        if mismatched {
+            // Reported: the call is an error (never evaluated with an argument of the wrong type).
+            return hir::Expr::error(span);
         }
         let ty = f.ret.clone();
         hir::Expr {

@@ -304,6 +304,10 @@ impl<'p> Machine<'p> {
             });
         }
         let value = crate::stack::deeper(|| self.eval_here(e, scope, cx))?;
+        if cfg!(debug_assertions) && !value.belongs_to(&e.ty) {
+            let ty = e.ty.to_string();
+            return Err(EvalError::new(InternalError::Unsound { value, ty }, e.span));
+        }
         match &value {
             Value::Text(t) if t.len() > MAX_TEXT => Err(EvalError::new(EvalErrorKind::TextTooLong, e.span)),
             Value::List(l) if l.len() > MAX_LIST => Err(EvalError::new(EvalErrorKind::ListTooLong, e.span)),

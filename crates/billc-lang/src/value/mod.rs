@@ -5,7 +5,7 @@ pub mod money;
 
 use crate::syntax::ast::{DurationUnit, Unit};
 use crate::time::YearMonth;
-use crate::ty::Currency;
+use crate::ty::{Currency, Ty};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -122,6 +122,45 @@ pub struct Band {
     pub price: Decimal,
     pub price_is_percent: bool,
     pub due: Decimal,
+}
+
+impl Value {
+    /// Whether this value is of type `t`, kind and unit: money in its currency, a quantity of its
+    /// unit, a rate per its unit, lists and tier tables element by element, tier results field by
+    /// field. The types no value is checked against here (records, tables and columns, and the
+    /// error type, which fits anything) answer `true`. The evaluator asserts it for every
+    /// expression in debug builds, so that every test that evaluates a contract also tests the
+    /// checker's soundness (`tests/soundness.rs` generates programs for it).
+    pub fn belongs_to(&self, t: &Ty) -> bool {
+        match (self, t) {
+            (_, Ty::Error | Ty::Record(_) | Ty::Table(_) | Ty::Column(..)) => true,
+            (Value::Money(_, c), Ty::Money(d)) => c == d,
+            (Value::Percent(_), Ty::Percent) | (Value::Number(_), Ty::Number) => true,
+            (Value::Quantity(_, u), Ty::Quantity(w)) => u == w,
+            (Value::Rate(_, c, u), Ty::Rate(d, w)) => c == d && u == w,
+            (Value::Duration(_, u), Ty::Duration(w)) => u == w,
+            (Value::Date(_), Ty::Date)
+            | (Value::Month(_), Ty::Month)
+            | (Value::Text(_), Ty::Text)
+            | (Value::Bool(_), Ty::Bool)
+            | (Value::Enum(_), Ty::Enum(_)) => true,
+            (Value::List(items), Ty::List(t)) => items.iter().all(|i| i.belongs_to(t)),
+            (Value::Tiers(tiers), Ty::Tiers(p, l)) => tiers.iter().all(|t| {
+                t.price.belongs_to(p)
+                    && t.limit.as_ref().is_none_or(|x| x.belongs_to(l))
+                    && t.fee.as_ref().is_none_or(|f| matches!(f, Value::Money(..)))
+            }),
+            (Value::TierResult(r), Ty::TierResult(p, a)) => {
+                ["due", "base", "prior", "banded", "blend"].iter().all(|f| {
+                    match (r.field(f), Ty::tier_field(p, a, f)) {
+                        (Some(v), Some(t)) => v.belongs_to(&t),
+                        _ => false,
+                    }
+                })
+            }
+            _ => false,
+        }
+    }
 }
 
 impl Value {
