@@ -130,6 +130,9 @@ pub struct Site {
 pub struct FileAccount {
     /// The path relative to the data directory.
     pub file: String,
+    /// The DATA.md file it is one of (`revenue`, `sites`, …): a file of the data directory or of a
+    /// month folder.
+    pub table: &'static str,
     /// Data rows (the header and blank lines are not rows).
     pub rows: u64,
     /// Rows rejected (see `exceptions.csv`).
@@ -275,13 +278,13 @@ pub fn load(dir: &Path, options: LoadOptions<'_>) -> Result<DataSet, LoadError> 
     };
     // The small files (sites, forecast, indexes, ad hoc charges) are read while the fact tables are;
     // they are taken into the data set afterwards, in the same order as before.
-    let read_small_files = || -> Result<Vec<(Source, tables::SmallRead)>, LoadError> {
+    let read_small_files = || -> Result<Vec<(&'static str, Source, tables::SmallRead)>, LoadError> {
         let mut reads = Vec::new();
         for kind in tables::SMALL_FILES {
             let (sources, shadowed) = sources_of(kind.name());
             for source in sources {
                 let read = tables::read_small(kind, &source, window, &shadowed)?;
-                reads.push((source, read));
+                reads.push((kind.name(), source, read));
             }
         }
         Ok(reads)
@@ -313,11 +316,12 @@ pub fn load(dir: &Path, options: LoadOptions<'_>) -> Result<DataSet, LoadError> 
                 }
             }
             pending = read?;
-            if let Some((_, builder)) = &mut pending {
+            if let Some((t, builder)) = &mut pending {
                 for (rel, outcome) in builder.take_outcomes() {
                     digests.push((rel.clone(), outcome.digest));
                     set.files.push(FileAccount {
                         file: rel,
+                        table: t.name(),
                         rows: outcome.rows,
                         bad: outcome.bad,
                         other_months: outcome.other_months,
@@ -332,11 +336,12 @@ pub fn load(dir: &Path, options: LoadOptions<'_>) -> Result<DataSet, LoadError> 
     };
     let (facts, small_reads) = rayon::join(read_fact_tables, read_small_files);
     facts?;
-    for (source, read) in small_reads? {
+    for (table, source, read) in small_reads? {
         let file_index = set.files.len();
         digests.push((source.rel.clone(), read.digest.clone()));
         set.files.push(FileAccount {
             file: source.rel.clone(),
+            table,
             rows: read.rows,
             bad: read.bad.len() as u64,
             other_months: read.other_months,
@@ -477,12 +482,10 @@ impl DataSet {
 
     /// The files read for a table (`revenue.csv`, `2025-03/revenue.csv`), in the order read.
     pub fn files_of(&self, table: &str) -> Vec<&str> {
-        let top = format!("{table}.csv");
-        let nested = format!("/{table}.csv");
         self.files
             .iter()
+            .filter(|f| f.table == table)
             .map(|f| f.file.as_str())
-            .filter(|f| *f == top || f.ends_with(&nested))
             .collect()
     }
 
