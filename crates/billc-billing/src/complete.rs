@@ -45,13 +45,22 @@ pub struct Completeness {
 /// Checks the data for the period against what the plans read. `allowed` are file names without
 /// `.csv` (`revenue`) the user allows to be missing.
 pub fn check(plans: &[Arc<Plan>], data: &DataSet, period: YearMonth, allowed: &BTreeSet<String>) -> Completeness {
-    // Which sites' contracts read each fact table.
-    let per_plan: Vec<Vec<TableName>> = plans.par_iter().map(|p| tables_read(p, period)).collect();
+    // Which sites' contracts read each fact table: recorded by the demand the data was loaded
+    // for, or (data loaded without one) found by walking the plans here.
     let mut readers: [Vec<&str>; 4] = Default::default();
-    for (plan, tables) in plans.iter().zip(&per_plan) {
-        for t in tables {
-            if let Some(r) = readers.get_mut(table_slot(*t)) {
-                r.push(plan.site.as_str());
+    if data.demand().readers(TableName::Revenue).is_some() {
+        for t in FACT_TABLES {
+            if let (Some(r), Some(sites)) = (readers.get_mut(table_slot(t)), data.demand().readers(t)) {
+                r.extend(sites.iter().map(String::as_str));
+            }
+        }
+    } else {
+        let per_plan: Vec<Vec<TableName>> = plans.par_iter().map(|p| tables_read(p, period)).collect();
+        for (plan, tables) in plans.iter().zip(&per_plan) {
+            for t in tables {
+                if let Some(r) = readers.get_mut(table_slot(*t)) {
+                    r.push(plan.site.as_str());
+                }
             }
         }
     }

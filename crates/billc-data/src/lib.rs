@@ -489,6 +489,11 @@ impl DataSet {
             .collect()
     }
 
+    /// The demand the data was loaded for.
+    pub fn demand(&self) -> &Demand {
+        &self.demand
+    }
+
     /// Sites that have rows of the period in any fact table (for reporting sites without contracts).
     pub fn rows_read(&self) -> u64 {
         self.files.iter().map(|f| f.rows).sum()

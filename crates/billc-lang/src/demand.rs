@@ -52,6 +52,9 @@ pub struct Demand {
     /// `back[table][site]`: earlier months read (0: the period only). Never above `history`.
     back: [Vec<u16>; 4],
     history: u16,
+    /// `readers[table]`: the sites of the contracts whose rules read the table, in plan order;
+    /// `None` for [`Demand::everything`], which was computed from no plans.
+    readers: Option<[Vec<String>; 4]>,
 }
 
 /// How far back a read reaches: a number of months, or [`UNBOUNDED`].
@@ -76,6 +79,7 @@ impl Demand {
         Demand {
             back: std::array::from_fn(|_| vec![h; SITES]),
             history: h,
+            readers: None,
         }
     }
 
@@ -86,12 +90,21 @@ impl Demand {
         let mut demand = Demand {
             back: std::array::from_fn(|_| vec![0; SITES]),
             history: h,
+            readers: None,
         };
+        let mut readers: [Vec<String>; 4] = Default::default();
         // The plans are walked in parallel; the reads are merged in plan order (a maximum, so the
         // order does not matter anyway).
         let all: Vec<Vec<Read>> = plans.par_iter().map(|p| reads(p, period)).collect();
         for (plan, reads) in plans.iter().zip(all) {
+            let mut read = [false; 4];
             for (sites, table, back) in reads {
+                if let Some(seen) = read.get_mut(table_slot(table))
+                    && !std::mem::replace(seen, true)
+                    && let Some(r) = readers.get_mut(table_slot(table))
+                {
+                    r.push(plan.site.clone());
+                }
                 let months = u16::try_from(back).unwrap_or(u16::MAX).min(h);
                 let Some(per_site) = demand.back.get_mut(table_slot(table)) else {
                     continue;
@@ -103,7 +116,14 @@ impl Demand {
                 }
             }
         }
+        demand.readers = Some(readers);
         demand
+    }
+
+    /// The sites of the contracts whose rules read `table`, in plan order; `None` when this demand
+    /// was computed from no plans ([`Demand::everything`]).
+    pub fn readers(&self, table: TableName) -> Option<&[String]> {
+        self.readers.as_ref()?.get(table_slot(table)).map(Vec::as_slice)
     }
 
     /// Earlier months of `table` that site number `site` reads.
