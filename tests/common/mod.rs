@@ -115,8 +115,8 @@ pub fn period_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     reason = "test helper: a summary without the object is a test failure"
 )]
 pub fn without_phases(summary: &str) -> String {
-    let start = ",\n  \"phases_seconds\": {";
-    let from = summary.find(start).unwrap_or(summary.len());
+    let start = format!(",\n  \"{}\": {{", billc_billing::figures::PHASES_KEY);
+    let from = summary.find(&start).unwrap_or(summary.len());
     // The object is last: after it, no other key at the top level.
     let last = summary
         .get(from + start.len()..)

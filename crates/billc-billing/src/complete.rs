@@ -17,7 +17,6 @@
 //! serious as a missing fact table, because its rows would silently not apply.
 
 use crate::invoice::{Exception, ExceptionKind};
-use billc_data::scan::DATA_FILES;
 use billc_data::{DataSet, Finding, FindingKind};
 use billc_lang::demand::{FACT_TABLES, table_slot, tables_read};
 use billc_lang::plan::Plan;
@@ -26,12 +25,6 @@ use billc_lang::time::YearMonth;
 use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::sync::Arc;
-
-/// The data files a user may allow to be missing or unreadable (`--allow-missing`): every name of
-/// DATA.md's table, without `.csv`.
-pub fn allowable(name: &str) -> bool {
-    DATA_FILES.contains(&name)
-}
 
 /// What the completeness check found.
 #[derive(Debug, Default)]
