@@ -935,12 +935,15 @@ impl<'a> Checker<'a> {
         let amount = self.expr(&l.amount, cx);
         let currency = cx.currency.unwrap_or(Currency::USD);
         if !amount.ty.fits(&Ty::Money(currency)) {
-            let help = match amount.ty {
-                Ty::Quantity(_) => Some("multiply by a rate, e.g. `hours * $25.08/h`"),
-                Ty::TierResult(..) => Some("take the amount due: `.due`"),
-                Ty::Percent | Ty::Number => Some("multiply by an amount of money"),
-                _ => None,
-            };
+            let help = crate::slips::help(&amount, &Ty::Money(currency)).or_else(|| {
+                match amount.ty {
+                    Ty::Quantity(_) => Some("multiply by a rate, e.g. `hours * $25.08/h`"),
+                    Ty::TierResult(..) => Some("take the amount due: `.due`"),
+                    Ty::Percent | Ty::Number => Some("multiply by an amount of money"),
+                    _ => None,
+                }
+                .map(str::to_string)
+            });
             let mut d = Diagnostic::error(
                 Code::LineNotMoney,
                 l.amount.span,
