@@ -473,10 +473,10 @@ fn run(console: &Console, args: &RunArgs) -> Outcome {
         rows,
         bytes,
         phases: [
-            measured.phases.contracts.as_secs_f64(),
-            measured.phases.data.as_secs_f64(),
-            measured.phases.evaluation.as_secs_f64(),
-            (started.elapsed() - t_evaluated).as_secs_f64(),
+            measured.phases.contracts,
+            measured.phases.data,
+            measured.phases.evaluation,
+            started.elapsed() - t_evaluated,
         ],
     };
     console.out(&summary::summary(&report, &tally, &measures, &dir))?;
@@ -604,11 +604,11 @@ fn generate(console: &Console, sites: u32, period: &str, months: u32, seed: u64,
         Ok(g) => {
             outln!(
                 console,
-                "generated {} contracts and {} rows ({:.1} MB) in {:.1}s into {}",
+                "generated {} contracts and {} rows ({} MB) in {}s into {}",
                 g.contracts,
                 g.rows,
-                g.bytes as f64 / 1e6, // megabytes for people, not money
-                started.elapsed().as_secs_f64(),
+                summary::fixed(u128::from(g.bytes), 1_000_000, 1),
+                summary::fixed(started.elapsed().as_millis(), 1_000, 1),
                 out.display()
             )?;
             Ok(ExitCode::SUCCESS)

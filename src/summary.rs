@@ -130,12 +130,29 @@ impl Tally {
     }
 }
 
-/// What a run measured, for people: seconds and megabytes are `f64` (not money).
+/// What a run measured, for people. Times are `Duration`s and every figure is written with
+/// integer arithmetic (no floats anywhere in billc), rounded to the last digit shown.
 pub struct Measures {
     pub rows: u64,
     pub bytes: u64,
     /// Contracts, data, evaluation, output.
-    pub phases: [f64; 4],
+    pub phases: [std::time::Duration; 4],
+}
+
+/// `n / unit` with `places` decimals, rounded half up: `fixed(1_234, 1_000, 2)` is `1.23`.
+pub fn fixed(n: u128, unit: u128, places: u32) -> String {
+    let scale = 10u128.pow(places);
+    let scaled = (n * scale + unit / 2) / unit.max(1);
+    let (whole, frac) = (scaled / scale, scaled % scale);
+    match places {
+        0 => whole.to_string(),
+        _ => format!("{whole}.{frac:0width$}", width = places as usize),
+    }
+}
+
+/// Seconds with two decimals: `0.12`.
+fn seconds(d: std::time::Duration) -> String {
+    fixed(d.as_micros(), 1_000_000, 2)
 }
 
 /// The one-screen summary printed after a run, ending with the folder written.
@@ -175,23 +192,22 @@ pub fn summary(report: &RunReport, tally: &Tally, measures: &Measures, dir: &Pat
             format!("  ({})", kinds.join(", "))
         }
     ));
-    // Seconds and rates are measurements shown with one decimal, not money: `f64` is right.
-    let seconds: f64 = measures.phases.iter().sum();
-    let rate = if seconds > 0.0 {
-        measures.rows as f64 / seconds
-    } else {
-        0.0
+    let total: std::time::Duration = measures.phases.iter().sum();
+    // Millions of rows a second: rows × 10⁶ / microseconds, in millions.
+    let rate = match total.as_micros() {
+        0 => "0.0".to_string(),
+        us => fixed(u128::from(measures.rows) * 1_000_000, us * 1_000_000, 1),
     };
     s.push_str(&format!(
-        "  input      {:>9} rows, {:.1} MB, {} bad\n",
+        "  input      {:>9} rows, {} MB, {} bad\n",
         measures.rows,
-        measures.bytes as f64 / 1e6,
+        fixed(u128::from(measures.bytes), 1_000_000, 1),
         tally.bad_rows
     ));
-    s.push_str(&format!("  time       {seconds:>8.2}s  ({:.1} M rows/s)\n", rate / 1e6));
-    let [c, d, e, o] = measures.phases;
+    s.push_str(&format!("  time       {:>8}s  ({rate} M rows/s)\n", seconds(total)));
+    let [c, d, e, o] = measures.phases.map(seconds);
     s.push_str(&format!(
-        "  phases     contracts {c:.2}s, data {d:.2}s, evaluation {e:.2}s, output {o:.2}s\n"
+        "  phases     contracts {c}s, data {d}s, evaluation {e}s, output {o}s\n"
     ));
     s.push_str(&format!("  written    {}\n", dir.display()));
     s
@@ -200,4 +216,22 @@ pub fn summary(report: &RunReport, tally: &Tally, measures: &Measures, dir: &Pat
 /// `1 contract`, `2 contracts`.
 pub fn count(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn figures_are_rounded_half_up_with_integers() {
+        assert_eq!(fixed(1_234, 1_000, 2), "1.23");
+        assert_eq!(fixed(1_235, 1_000, 2), "1.24");
+        assert_eq!(fixed(1_108_000_000, 1_000_000, 1), "1108.0");
+        assert_eq!(fixed(49_999, 1_000_000, 1), "0.0");
+        assert_eq!(fixed(50_000, 1_000_000, 1), "0.1");
+        assert_eq!(fixed(7, 2, 0), "4");
+        assert_eq!(seconds(Duration::from_millis(1_965)), "1.97");
+        assert_eq!(seconds(Duration::ZERO), "0.00");
+    }
 }
