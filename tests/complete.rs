@@ -23,6 +23,11 @@ fn example_data(change: impl FnOnce(&Path)) -> tempfile::TempDir {
 /// stderr, and the rows of `exceptions.csv` that are about the data as a whole (no site), with
 /// the temporary folder's name taken out.
 fn run(data: &Path, period: &str, extra: &[&str]) -> String {
+    run_showing(data, period, extra, |l| l.starts_with(','))
+}
+
+/// Like [`run`], with the rows of `exceptions.csv` that `show` picks.
+fn run_showing(data: &Path, period: &str, extra: &[&str], show: impl Fn(&str) -> bool) -> String {
     let out = tempfile::tempdir().unwrap();
     let args = common::run_args(Path::new("contracts/"), data, period, out.path(), extra);
     let (code, _, stderr) = billc(&args);
@@ -32,7 +37,7 @@ fn run(data: &Path, period: &str, extra: &[&str]) -> String {
         .unwrap_or("(billed cleanly)")
         .replace(&out.path().display().to_string(), "<out>");
     let exceptions = fs::read_to_string(out.path().join(period).join("exceptions.csv")).unwrap();
-    let rows: Vec<&str> = exceptions.lines().skip(1).filter(|l| l.starts_with(',')).collect();
+    let rows: Vec<&str> = exceptions.lines().skip(1).filter(|l| show(l)).collect();
     let invoices = out.path().join(period).join("invoices.json").exists();
     format!(
         "exit {code}; invoices written: {invoices}\n{outcome}\n{}\n",
@@ -160,4 +165,56 @@ fn allow_missing_names_only_data_files() {
         stderr.contains("invalid value 'payroll' for '--allow-missing <FILE>'"),
         "{stderr}"
     );
+}
+
+/// Keeps the lines of `file` (under `dir`) for which `keep` holds.
+fn filter_lines(dir: &Path, file: &str, keep: impl Fn(&str) -> bool) {
+    let path = dir.join(file);
+    let text = fs::read_to_string(&path).unwrap();
+    let kept: String = text.lines().filter(|l| keep(l)).map(|l| format!("{l}\n")).collect();
+    assert_ne!(kept, text, "{file}: nothing was removed");
+    fs::write(path, kept).unwrap();
+}
+
+/// Like [`run`], with the rows about February and the refusal.
+fn run_history(data: &Path, period: &str, extra: &[&str]) -> String {
+    run_showing(data, period, extra, |l| {
+        l.contains("2025-02") || l.contains("run_refused")
+    })
+}
+
+#[test]
+fn a_gap_in_the_months_a_window_reads_refuses_the_run() {
+    // No revenue row of February at all: the calendar-year and anniversary windows of March read it.
+    let no_february = || example_data(|d| filter_lines(d, "revenue.csv", |l| !l.contains(",2025-02-")));
+    let mut out = String::new();
+    out.push_str(&format!(
+        "== no revenue rows for 2025-02\n{}",
+        run_history(no_february().path(), "2025-03", &[])
+    ));
+    out.push_str(&format!(
+        "== the same, --allow-missing revenue\n{}",
+        run_history(no_february().path(), "2025-03", &["--allow-missing", "revenue"])
+    ));
+    // One site's February is empty while the others' is not: that site's invoice needs a person.
+    let quiet = example_data(|d| filter_lines(d, "revenue.csv", |l| !l.starts_with("2407,2025-02-")));
+    out.push_str(&format!(
+        "== site 2407 has no revenue rows for 2025-02\n{}",
+        run_history(quiet.path(), "2025-03", &[])
+    ));
+    // A site that started in March has no February to read.
+    let started = example_data(|d| {
+        filter_lines(d, "revenue.csv", |l| !l.starts_with("2407,2025-02-"));
+        let sites = fs::read_to_string(d.join("sites.csv")).unwrap();
+        fs::write(
+            d.join("sites.csv"),
+            sites.replace("02-02-2407-,2018-06-01", "02-02-2407-,2025-03-01"),
+        )
+        .unwrap();
+    });
+    out.push_str(&format!(
+        "== the same, site 2407 started on 2025-03-01\n{}",
+        run_history(started.path(), "2025-03", &[])
+    ));
+    insta::assert_snapshot!(out);
 }

@@ -11,8 +11,15 @@
 //! contract reads, or a dated folder that is no month, is a `warning` (exit status 1: a person
 //! should look); an entry that looks like nothing billc reads is `unread_file` (exit status 0).
 //!
-//! Decisions where DATA.md is silent: only the period's own month is required (an accumulation
-//! window reaching before a site's first month legitimately finds nothing); the small files
+//! Earlier months are checked after evaluation, against the months the contracts really read
+//! ([`history_gaps`]): a month of a window that the data directory holds no rows of at all, for any
+//! site, is a gap in the history, refused like a missing period file; a month that only the
+//! contract's own site lacks is a `missing_data` exception of that site, whose invoice needs
+//! approval (`run::evaluate`).
+//!
+//! Decisions where DATA.md is silent: a month before the site's `start_date` (sites.csv) is not
+//! required (an accumulation window reaching before a site's first month legitimately finds
+//! nothing); a site with no `start_date` is taken to have started before any month read; the small files
 //! (`sites`, `forecast`, `indexes`, `adhoc`) may be absent, but a misnamed or unreadable one is as
 //! serious as a missing fact table, because its rows would silently not apply.
 
@@ -23,7 +30,7 @@ use billc_lang::plan::Plan;
 use billc_lang::schema::TableName;
 use billc_lang::time::YearMonth;
 use rayon::prelude::*;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// What the completeness check found.
@@ -33,6 +40,26 @@ pub struct Completeness {
     pub exceptions: Vec<Exception>,
     /// Files whose absence refuses the run (not allowed), as `revenue.csv` or `2025-03/`.
     pub refusing: Vec<String>,
+}
+
+impl Completeness {
+    /// A `missing_data` row at `location`. It refuses the run unless `allowed_as` names the
+    /// `--allow-missing` value that lets it pass, which its message then says.
+    fn missing(&mut self, location: String, message: String, allowed_as: Option<&str>) {
+        let message = match allowed_as {
+            Some(name) => format!("{message} Billed anyway: --allow-missing {name}."),
+            None => {
+                self.refusing.push(location.clone());
+                message
+            }
+        };
+        self.exceptions.push(Exception {
+            site: String::new(),
+            kind: ExceptionKind::MissingData,
+            location,
+            message,
+        });
+    }
 }
 
 /// Checks the data for the period against what the plans read. `allowed` are file names without
@@ -71,23 +98,8 @@ pub fn check(plans: &[Arc<Plan>], data: &DataSet, period: YearMonth, allowed: &B
                 .filter(|t| read(t.name()).is_some())
                 .all(|t| allowed.contains(t.name())),
         };
-        let message = if allowed_here {
-            format!(
-                "{message} Billed anyway: --allow-missing {}.",
-                file.unwrap_or("for every table read")
-            )
-        } else {
-            message
-        };
-        if !allowed_here {
-            out.refusing.push(location.clone());
-        }
-        out.exceptions.push(Exception {
-            site: String::new(),
-            kind: ExceptionKind::MissingData,
-            location,
-            message,
-        });
+        let allowed_as = allowed_here.then(|| file.unwrap_or("for every table read"));
+        out.missing(location, message, allowed_as);
     };
     for finding in &data.findings {
         match needed(finding, period, &read) {
@@ -133,6 +145,36 @@ pub fn check(plans: &[Arc<Plan>], data: &DataSet, period: YearMonth, allowed: &B
                 contracts(sites)
             ),
         );
+    }
+    out
+}
+
+/// The gaps in the history: `gaps` maps (table slot, month) to the sites whose contracts read that
+/// earlier month of the table and found it empty in the whole data directory. One `missing_data`
+/// row each, refusing unless the table is allowed.
+pub fn history_gaps(
+    data: &DataSet,
+    period: YearMonth,
+    gaps: &BTreeMap<(usize, YearMonth), Vec<&str>>,
+    allowed: &BTreeSet<String>,
+) -> Completeness {
+    let mut out = Completeness::default();
+    for ((slot, month), sites) in gaps {
+        let Some(table) = FACT_TABLES.get(*slot) else { continue };
+        let name = table.name();
+        let files = data.files_of(name);
+        let (top, folder) = (format!("{name}.csv"), format!("{month}/{name}.csv"));
+        let whence = match (files.contains(&top.as_str()), files.contains(&folder.as_str())) {
+            (true, true) => format!("{top} and {folder} have none"),
+            (true, false) => format!("{top} has none and there is no {folder}"),
+            (false, true) => format!("{folder} has none"),
+            (false, false) => format!("the data directory has neither {top} nor {folder}"),
+        };
+        let message = format!(
+            "no {name} rows for {month}: {whence}. The rules of {} read that month for {period}.",
+            contracts(sites)
+        );
+        out.missing(folder, message, allowed.contains(name).then_some(name));
     }
     out
 }

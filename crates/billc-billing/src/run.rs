@@ -29,8 +29,8 @@ use billc_lang::time::YearMonth;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// How to run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,6 +80,9 @@ struct Outcome {
     invoices: Vec<Invoice>,
     exceptions: Vec<Exception>,
     failed: bool,
+    /// Earlier months whose rows the contract read and that the data directory has no rows of at
+    /// all, for any site (a gap in the history: refuses the run, [`complete::history_gaps`]).
+    gaps: Vec<(TableName, YearMonth)>,
 }
 
 impl Outcome {
@@ -133,35 +136,16 @@ pub fn run(
                 .push("the data has bad rows; fix them, or pass --skip-bad-sites to bill the other sites".to_owned());
         }
         if !completeness.refusing.is_empty() {
-            reasons.push(format!(
-                "data the contracts read for {period} is missing ({}); supply it, or pass --allow-missing <file> to bill without it",
-                completeness.refusing.join(", ")
-            ));
+            reasons.push(missing_reason(period, &completeness.refusing));
         }
-        exceptions.push(exception(
-            "",
-            ExceptionKind::RunRefused,
-            String::new(),
-            format!("no invoices were made: {}", reasons.join("; and ")),
-        ));
-        let accounts = data.account(&BTreeSet::new()).0;
         progress.store(plans.len(), Ordering::Relaxed);
-        return RunReport {
-            output: RunOutput {
-                period,
-                contracts_digest,
-                data_digest: data.digest.clone(),
-                invoices: Vec::new(),
-                exceptions,
-            },
-            accounts,
-            failed_contracts: plans.len(),
-            bad_rows: data.bad_rows.len(),
-            unread: Vec::new(),
-            refused: true,
+        let refused = Refused {
+            exceptions,
+            reasons,
             unattributed,
             missing: completeness.refusing,
         };
+        return refused.report(plans, data, contracts_digest);
     }
     let outcomes: Vec<Outcome> = plans
         .par_iter()
@@ -187,6 +171,25 @@ pub fn run(
             o
         })
         .collect();
+    // Gaps in the history are known only once the contracts have read it: the months they really
+    // read, not the demand's over-approximation.
+    let mut gaps: BTreeMap<(usize, YearMonth), Vec<&str>> = BTreeMap::new();
+    for (plan, o) in plans.iter().zip(&outcomes) {
+        for (table, month) in &o.gaps {
+            gaps.entry((table_slot(*table), *month)).or_default().push(&plan.site);
+        }
+    }
+    let history = complete::history_gaps(data, period, &gaps, &options.allow_missing);
+    exceptions.extend(history.exceptions);
+    if !history.refusing.is_empty() {
+        let refused = Refused {
+            exceptions,
+            reasons: vec![missing_reason(period, &history.refusing)],
+            unattributed: false,
+            missing: history.refusing,
+        };
+        return refused.report(plans, data, contracts_digest);
+    }
     let mut invoices = Vec::new();
     let mut failed = 0;
     let mut contract_sites = BTreeSet::new();
@@ -264,6 +267,49 @@ pub fn run(
     }
 }
 
+/// Why the data refuses a run, as a sentence of the `run_refused` row.
+fn missing_reason(period: YearMonth, missing: &[String]) -> String {
+    format!(
+        "data the contracts read for {period} is missing ({}); supply it, or pass --allow-missing <file> to bill without it",
+        missing.join(", ")
+    )
+}
+
+/// A run refused before any invoice was made: the exceptions found so far and why.
+struct Refused {
+    exceptions: Vec<Exception>,
+    reasons: Vec<String>,
+    unattributed: bool,
+    missing: Vec<String>,
+}
+
+impl Refused {
+    fn report(mut self, plans: &[Arc<Plan>], data: &DataSet, contracts_digest: String) -> RunReport {
+        self.exceptions.push(exception(
+            "",
+            ExceptionKind::RunRefused,
+            String::new(),
+            format!("no invoices were made: {}", self.reasons.join("; and ")),
+        ));
+        RunReport {
+            output: RunOutput {
+                period: data.period,
+                contracts_digest,
+                data_digest: data.digest.clone(),
+                invoices: Vec::new(),
+                exceptions: self.exceptions,
+            },
+            accounts: data.account(&BTreeSet::new()).0,
+            failed_contracts: plans.len(),
+            bad_rows: data.bad_rows.len(),
+            unread: Vec::new(),
+            refused: true,
+            unattributed: self.unattributed,
+            missing: self.missing,
+        }
+    }
+}
+
 /// Why a period is outside the site's life in `sites.csv`: billing a month wholly after its
 /// `close_date` or before its `start_date` needs a person to approve it (a final settlement may be
 /// right; a forgotten contract is not).
@@ -287,7 +333,7 @@ fn outside_site_dates(data: &DataSet, site: &str, period: YearMonth) -> Option<S
 fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
     let mut out = Outcome::default();
     let site = plan.site.as_str();
-    let watched = Watched::new(data, site, period);
+    let watched = Watched::new(data, site);
     let result = eval::run_contract(plan, &watched, period);
     let run = match result {
         Ok(run) => run,
@@ -348,11 +394,27 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
     // Status: failed approval checks, the site's dates, tables read with no rows, the review.
     let mut reasons: Vec<String> = run.approvals.clone();
     reasons.extend(outside_site_dates(data, site, period));
-    for table in watched.empty_reads() {
-        let message = format!(
-            "site {site} has no {} rows for {period}, and its contract reads them",
-            table.name()
-        );
+    // A site started after a month has no rows of it for a reason; otherwise a month read with no
+    // rows needs a person, and one the whole data directory lacks refuses the run (see `run`).
+    let started = data.site_start(site).map(YearMonth::of);
+    for (table, month) in watched.empty_reads() {
+        if month < period && started.is_some_and(|s| month < s) {
+            continue;
+        }
+        let message = if month == period {
+            format!(
+                "site {site} has no {} rows for {period}, and its contract reads them",
+                table.name()
+            )
+        } else {
+            if data.month_rows(table, month) == 0 {
+                out.gaps.push((table, month));
+            }
+            format!(
+                "site {site} has no {} rows for {month}, a month its contract reads for {period}",
+                table.name()
+            )
+        };
         out.exceptions.push(exception(
             site,
             ExceptionKind::MissingData,
@@ -467,41 +529,46 @@ fn evaluate(plan: &Plan, data: &DataSet, period: YearMonth) -> Outcome {
 }
 
 /// The data as one contract's evaluation sees it, noting the fact tables it read for its own site
-/// and the period and found no rows in: a management agreement without GL actuals bills its
-/// profit share from zero expenses, so such a read needs a person (`missing_data`, approval).
+/// and found no rows in, for the period or an earlier month of a window: a management agreement
+/// without GL actuals bills its profit share from zero expenses, a cumulative tier without last
+/// month's revenue starts its bands again, so such a read needs a person (`missing_data`, approval).
 struct Watched<'d> {
     data: &'d DataSet,
     site: &'d str,
-    period: YearMonth,
-    /// One bit per fact table ([`billc_lang::demand::table_slot`]).
-    empty: AtomicU8,
+    /// (table slot, month) of each read of the own site that found no rows.
+    empty: Mutex<BTreeSet<(usize, YearMonth)>>,
 }
 
 impl<'d> Watched<'d> {
-    fn new(data: &'d DataSet, site: &'d str, period: YearMonth) -> Watched<'d> {
+    fn new(data: &'d DataSet, site: &'d str) -> Watched<'d> {
         Watched {
             data,
             site,
-            period,
-            empty: AtomicU8::new(0),
+            empty: Mutex::new(BTreeSet::new()),
         }
     }
 
-    /// The tables read with no rows, in [`billc_lang::demand::FACT_TABLES`] order.
-    fn empty_reads(&self) -> Vec<TableName> {
-        let bits = self.empty.load(Ordering::Relaxed);
-        FACT_TABLES
-            .into_iter()
-            .filter(|t| bits & (1 << table_slot(*t)) != 0)
-            .collect()
+    /// The tables and months read with no rows, the period's first (in
+    /// [`billc_lang::demand::FACT_TABLES`] order), then the earlier months, latest first.
+    fn empty_reads(&self) -> Vec<(TableName, YearMonth)> {
+        let empty = self.empty.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut reads: Vec<(TableName, YearMonth)> = empty
+            .iter()
+            .filter_map(|(slot, month)| Some((*FACT_TABLES.get(*slot)?, *month)))
+            .collect();
+        reads.sort_by_key(|(t, m)| (std::cmp::Reverse(*m), table_slot(*t)));
+        reads
     }
 }
 
 impl DataView for Watched<'_> {
     fn rows<'a>(&'a self, table: TableName, site: &str, month: YearMonth) -> Vec<&'a dyn RowView> {
         let rows = self.data.rows(table, site, month);
-        if rows.is_empty() && site == self.site && month == self.period {
-            self.empty.fetch_or(1 << table_slot(table), Ordering::Relaxed);
+        if rows.is_empty() && site == self.site {
+            self.empty
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert((table_slot(table), month));
         }
         rows
     }

@@ -194,6 +194,8 @@ pub struct DataSet {
     pub findings: Vec<Finding>,
     /// The earlier months read, per table and site.
     demand: Demand,
+    /// Rows of each fact table per month of the window, over all its files and sites.
+    month_rows: [tables::MonthRows; 4],
 }
 
 /// Per-row facts of the small files needed to account for them after the run.
@@ -264,6 +266,7 @@ pub fn load(dir: &Path, options: LoadOptions<'_>) -> Result<DataSet, LoadError> 
         skipped_folders: layout.skipped_folders.clone(),
         findings: layout.findings.clone(),
         demand: Demand::everything(0),
+        month_rows: Default::default(),
     };
     let mut digests = Vec::new();
     let window = tables::Window {
@@ -318,6 +321,9 @@ pub fn load(dir: &Path, options: LoadOptions<'_>) -> Result<DataSet, LoadError> 
             pending = read?;
             if let Some((t, builder)) = &mut pending {
                 for (rel, outcome) in builder.take_outcomes() {
+                    if let Some(m) = set.month_rows.get_mut(table_slot(*t)) {
+                        m.add(&outcome.months);
+                    }
                     digests.push((rel.clone(), outcome.digest));
                     set.files.push(FileAccount {
                         file: rel,
@@ -478,6 +484,14 @@ impl DataSet {
             .flat_map(|b| t.rows(b))
             .map(|g| u64::from(g.count()))
             .sum()
+    }
+
+    /// The rows of a fact table dated in `month` (the good rows read in full and the rows only
+    /// counted), over every file and site; 0 for a month outside the months read.
+    pub fn month_rows(&self, table: TableName, month: YearMonth) -> u64 {
+        self.month_rows
+            .get(table_slot(table))
+            .map_or(0, |m| m.rows(self.period.months_since(month)))
     }
 
     /// The files read for a table (`revenue.csv`, `2025-03/revenue.csv`), in the order read.

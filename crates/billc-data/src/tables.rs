@@ -260,6 +260,8 @@ struct Agg {
     other_months: u64,
     /// Rows of earlier months that no contract reads (counted, not parsed).
     not_needed: u64,
+    /// Rows dated in each month of the window, by months before the period ([`MonthRows`]).
+    months: MonthRows,
     /// The fingerprints of the rows read in full (of a block, then of its file; [`crate::dedup`]).
     prints: Prints,
 }
@@ -343,6 +345,7 @@ impl Agg {
         self.rows += other.rows;
         self.other_months += other.other_months;
         self.not_needed += other.not_needed;
+        self.months.add(&other.months);
         self.bad.append(&mut other.bad);
         self.prints.append(&mut other.prints);
         for (i, acc) in other.accs.iter().enumerate() {
@@ -479,6 +482,44 @@ fn repeat_row(file: &str, line: u64, site: String, table: TableName, repeat: Rep
     )
 }
 
+/// How many rows of a fact table are dated in each month of the window, read in full or only
+/// counted: index 0 is the period, 1 the month before, and so on. The completeness check tells a
+/// month the data directory has no rows of at all (a gap in the history) from a site's own quiet
+/// month with it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MonthRows(Vec<u64>);
+
+impl MonthRows {
+    fn count(&mut self, back: i64) {
+        let Ok(i) = usize::try_from(back) else { return };
+        if self.0.len() <= i {
+            self.0.resize(i + 1, 0);
+        }
+        if let Some(n) = self.0.get_mut(i) {
+            *n += 1;
+        }
+    }
+
+    /// Adds another file's or block's counts to these.
+    pub fn add(&mut self, other: &MonthRows) {
+        if self.0.len() < other.0.len() {
+            self.0.resize(other.0.len(), 0);
+        }
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a += b;
+        }
+    }
+
+    /// The rows dated `back` months before the period.
+    pub fn rows(&self, back: i64) -> u64 {
+        usize::try_from(back)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
 /// What reading one file of a fact table gave.
 pub struct FileOutcome {
     pub digest: String,
@@ -487,6 +528,8 @@ pub struct FileOutcome {
     pub other_months: u64,
     /// Rows of earlier months that no contract reads.
     pub not_needed: u64,
+    /// Rows dated in each month of the window (read in full or only counted).
+    pub months: MonthRows,
     pub bytes: u64,
 }
 
@@ -665,6 +708,7 @@ impl FactBuilder {
             bad: 0,
             other_months: agg.other_months,
             not_needed: agg.not_needed,
+            months: std::mem::take(&mut agg.months),
             bytes: read.bytes,
         };
         // The file's bad rows, and any that merging it into the table finds (none, since a month's
@@ -878,8 +922,9 @@ fn parse_fact_chunk(chunk: &Chunk, columns: Option<&Columns>, cx: &ChunkCx<'_>) 
                         agg.other_months += 1;
                         continue;
                     }
-                    Some(Quick::NotNeeded) => {
+                    Some(Quick::NotNeeded(back)) => {
                         agg.not_needed += 1;
+                        agg.months.count(back);
                         continue;
                     }
                     Some(Quick::Read) | None => {}
@@ -909,7 +954,8 @@ struct QuickLayout<'a> {
 
 enum Quick {
     OtherMonth,
-    NotNeeded,
+    /// Not read in full; the row's month, as months before the period.
+    NotNeeded(i64),
     Read,
 }
 
@@ -943,7 +989,7 @@ impl<'a> QuickLayout<'a> {
         Some(if !self.window.contains(month) {
             Quick::OtherMonth
         } else if !self.needs.needs(self.window, n, month) {
-            Quick::NotNeeded
+            Quick::NotNeeded(self.window.last.months_since(month))
         } else {
             Quick::Read
         })
@@ -991,8 +1037,12 @@ fn fact_record(
     }
     match fact_row(buf, rec, columns, cx, key, values) {
         Ok(RowOutcome::OtherMonth) => agg.other_months += 1,
-        Ok(RowOutcome::NotNeeded) => agg.not_needed += 1,
-        Ok(RowOutcome::Row) => {
+        Ok(RowOutcome::NotNeeded(back)) => {
+            agg.not_needed += 1;
+            agg.months.count(back);
+        }
+        Ok(RowOutcome::Row(back)) => {
+            agg.months.count(back);
             let values = values.get(..cx.shape.n_measures).unwrap_or_default();
             let date = rec.get(buf, columns.positions.get(1).copied().unwrap_or(usize::MAX));
             if let Some(repeat) = agg.prints.check(cx.repeats, key, date, values, line, cx.known) {
@@ -1013,10 +1063,11 @@ fn fact_record(
     }
 }
 
+/// A fact row's outcome; the month of a row within the window, as months before the period.
 enum RowOutcome {
-    Row,
+    Row(i64),
     OtherMonth,
-    NotNeeded,
+    NotNeeded(i64),
 }
 
 /// Why a fact row is bad: the kind, the reason, and whether the key already holds the (valid) site.
@@ -1059,7 +1110,7 @@ fn fact_row(
         .needs
         .needs(window, parse::site_number(site).unwrap_or(usize::MAX), month)
     {
-        return Ok(RowOutcome::NotNeeded);
+        return Ok(RowOutcome::NotNeeded(window.last.months_since(month)));
     }
     key.extend_from_slice(&month.year.to_be_bytes());
     key.push(u8::try_from(month.month).unwrap_or(0));
@@ -1150,7 +1201,7 @@ fn fact_row(
             "the row's overtime minutes overflow an exact decimal".into(),
         ));
     }
-    Ok(RowOutcome::Row)
+    Ok(RowOutcome::Row(window.last.months_since(month)))
 }
 
 /// Positions among a timesheet row's measures: regular minutes, the five overtime kinds, and the two
