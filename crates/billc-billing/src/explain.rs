@@ -99,6 +99,11 @@ fn render_node_here(out: &mut String, node: &TraceNode, first: &str, rest: &str)
     {
         push(out, &format!("{detail_prefix}rule: {}", src.text));
     }
+    if let Some(formula) = &node.formula {
+        for line in formula_lines(formula, node) {
+            push(out, &format!("{detail_prefix}{line}"));
+        }
+    }
     for fact in &node.facts {
         push(out, &format!("{detail_prefix}{}: {}", fact.name, fact.value));
     }
@@ -109,6 +114,22 @@ fn render_node_here(out: &mut String, node: &TraceNode, first: &str, rest: &str)
         let below = format!("{rest}{}", if last { "   " } else { "│  " });
         render_node(out, input, &branch, &below);
     }
+}
+
+/// A node's formula: in the rule's words, with the values substituted, then each named value with
+/// where it was written (`pteb = 32%  [contracts/1820….bill:19]`).
+fn formula_lines(formula: &billc_lang::trace::Term, node: &TraceNode) -> Vec<String> {
+    let (words, values) = formula.render(&node.inputs);
+    let mut lines = vec![if words == values {
+        format!("formula: {values} = {}", node.value)
+    } else {
+        format!("formula: {words} = {values} = {}", node.value)
+    }];
+    for (name, value, at) in formula.named_values() {
+        let at = at.map(|l| format!("  [{}:{}]", l.file, l.line)).unwrap_or_default();
+        lines.push(format!("  {name} = {value}{at}"));
+    }
+    lines
 }
 
 fn push(out: &mut String, line: &str) {

@@ -138,8 +138,9 @@ fn sum_ty(c: &mut TyCall<'_>) -> Ty {
 
 // ------------------------------------------------------------------ evaluation rules
 
-/// Traces list the row groups behind a sum when there are at most this many.
-const MAX_TRACED_GROUPS: usize = 12;
+/// Traces list the row groups behind a query, up to this many (a bound on a trace's size; no
+/// real contract's query comes near: a site's month has tens of groups).
+const MAX_TRACED_GROUPS: usize = 1_000;
 
 pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
     if b == Builtin::Len {
@@ -248,25 +249,31 @@ fn query_facts(
             value: f,
         });
     }
-    if rows.len() <= MAX_TRACED_GROUPS {
+    if rows.len() > MAX_TRACED_GROUPS {
+        facts.push(Fact {
+            name: "groups".into(),
+            value: format!("{} (the first {MAX_TRACED_GROUPS} are listed)", rows.len()),
+        });
+    }
+    {
         let dims: Vec<&str> = table
             .columns()
             .iter()
             .filter(|(_, t)| t.is_dimension())
             .map(|(n, _)| *n)
             .collect();
-        let measure = col.and_then(|c| column_position(table, c));
-        for r in rows {
+        for r in rows.iter().take(MAX_TRACED_GROUPS) {
             let what: Vec<String> = dims
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| !r.dim(*i).is_empty())
                 .map(|(i, n)| format!("{n} {}", r.dim(i)))
                 .collect();
-            let amount = match (col, measure) {
-                (Some(c), Some((_, i))) => format!(" = {}", column_value(table, c, r.measure(i)).display()),
-                _ => String::new(),
-            };
+            // The row's own value of the column read: a summed measure or a dimension (`first`).
+            let amount = col
+                .and_then(|c| row_value(table, *r, c))
+                .map(|v| format!(" = {}", v.display()))
+                .unwrap_or_default();
             let n = r.count();
             facts.push(Fact {
                 name: "input".into(),
