@@ -107,6 +107,9 @@ fn render_node_here(out: &mut String, node: &TraceNode, first: &str, rest: &str)
     for fact in &node.facts {
         push(out, &format!("{detail_prefix}{}: {}", fact.name, fact.value));
     }
+    for line in data_lines(node) {
+        push(out, &format!("{detail_prefix}{line}"));
+    }
     let count = node.inputs.len();
     for (k, input) in node.inputs.iter().enumerate() {
         let last = k + 1 == count;
@@ -128,6 +131,33 @@ fn formula_lines(formula: &billc_lang::trace::Term, node: &TraceNode) -> Vec<Str
     for (name, value, at) in formula.named_values() {
         let at = at.map(|l| format!("  [{}:{}]", l.file, l.line)).unwrap_or_default();
         lines.push(format!("  {name} = {value}{at}"));
+    }
+    lines
+}
+
+/// A node's months, tier bands and input rows, one line each.
+fn data_lines(node: &TraceNode) -> Vec<String> {
+    let mut lines: Vec<String> = node
+        .months
+        .iter()
+        .map(|m| format!("{}: {}", m.month, m.value))
+        .collect();
+    for (i, band) in node.bands.iter().enumerate() {
+        lines.push(format!("band {}: {}", i + 1, band.text));
+    }
+    for g in &node.rows {
+        let dims: Vec<String> = g.dims.iter().map(|d| format!("{} {}", d.column, d.value)).collect();
+        let value = g.value.as_ref().map(|v| format!(" = {v}")).unwrap_or_default();
+        let rows = if g.rows == 1 {
+            "1 row".to_owned()
+        } else {
+            format!("{} rows", g.rows)
+        };
+        lines.push(format!(
+            "input: {}{value} ({rows} from {})",
+            dims.join(", "),
+            g.origin()
+        ));
     }
     lines
 }

@@ -40,13 +40,92 @@ pub struct TraceNode {
     /// Where the rule is written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Arc<SourceLoc>>,
-    /// Extra facts about this step: tier bands, filters, row counts, months of a window.
+    /// Extra facts about this step: filters, row counts, a window's name, escalation steps.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub facts: Vec<Fact>,
+    /// The input rows a query read, one entry per group of rows (same site, month and dimensions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<RowGroup>,
+    /// The earlier months of a window and the value in each (`prior`, a cumulative `tiered`'s bases).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub months: Vec<MonthValue>,
+    /// The bands of a tier calculation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bands: Vec<BandTrace>,
     /// The values this one was computed from. A value used in several places (a `let` read by two
     /// lines) is one shared node, not a copy per use; it is written out in full at each use.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<Arc<TraceNode>>,
+}
+
+impl TraceNode {
+    /// A node for a value: its label, display text and exact amount; the rest empty.
+    pub fn of(label: String, value: &Value) -> TraceNode {
+        TraceNode {
+            label,
+            value: value.display(),
+            amount: Amount::of(value),
+            ..TraceNode::default()
+        }
+    }
+}
+
+/// A group of input rows a query read: the same site, month and dimension values, summed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowGroup {
+    /// The file, as in the data directory (`2025-03/revenue.csv`).
+    pub file: String,
+    /// The first and last lines of the group's rows (the range may hold other rows too).
+    pub first_line: u32,
+    pub last_line: u32,
+    /// How many rows the group holds.
+    pub rows: u32,
+    /// The dimension columns that are not empty, in the table's column order.
+    pub dims: Vec<Dim>,
+    /// The group's value of the column read: the rows' sum for a measure, the value for a dimension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Amount>,
+}
+
+impl RowGroup {
+    /// `revenue.csv:1042`, or `revenue.csv:1042-1060` for rows on several lines.
+    pub fn origin(&self) -> String {
+        crate::input::origin(&self.file, self.first_line, self.last_line)
+    }
+}
+
+/// A dimension column's value in a [`RowGroup`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dim {
+    pub column: String,
+    pub value: String,
+}
+
+/// A value in one month of a window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthValue {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Amount>,
+}
+
+/// One band of a tier calculation: the part of the amount between `from` and `to` that fell in it
+/// this month, at its price. `price` is a fraction for a percentage, an amount per unit for a rate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BandTrace {
+    pub from: Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Decimal>,
+    pub amount: Decimal,
+    pub price: Decimal,
+    pub price_is_percent: bool,
+    pub due: Decimal,
+    /// The band in words, with units (`$100,750.00 at 40% = $40,300.00 (from $0.00 to $400,000.00)`).
+    pub text: String,
 }
 
 /// A labelled fact attached to a trace node.

@@ -303,6 +303,7 @@ impl<'p> Machine<'p> {
                 source: self.loc(slot.span),
                 facts,
                 inputs: children,
+                ..TraceNode::default()
             })
         });
         if let Some(n) = node.clone() {
@@ -887,13 +888,10 @@ impl<'p> Call<'p> for BuiltinCall<'_, 'p> {
         self.m.select(e, self.scope, self.cx)
     }
 
-    fn trace(&mut self, label: String, value: String, facts: Vec<Fact>) {
+    fn trace(&mut self, node: TraceNode) {
         let node = TraceNode {
-            label,
-            value,
             source: self.m.loc(self.span),
-            facts,
-            ..TraceNode::default()
+            ..node
         };
         self.m.record(self.cx, Arc::new(node));
         if self.cx.tracing {
