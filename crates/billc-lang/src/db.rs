@@ -223,6 +223,9 @@ pub fn compile_contract<'db>(db: &'db dyn salsa::Database, key: ContractKey<'db>
 pub struct FileOutput {
     pub diags: Vec<Diagnostic>,
     pub plans: Vec<Arc<Plan>>,
+    /// The site and name span of each contract of the file, in order (for the workspace's check
+    /// that no site has two contracts, without fetching every parse again).
+    pub sites: Vec<(String, crate::span::Span)>,
 }
 
 #[salsa::tracked(returns(clone))]
@@ -245,18 +248,21 @@ pub fn check_file<'db>(db: &'db dyn salsa::Database, key: ModuleKey<'db>) -> Arc
         }
     }
     let mut plans = Vec::new();
-    let contracts = parsed
+    let sites: Vec<(String, crate::span::Span)> = parsed
         .module
         .items
         .iter()
-        .filter(|i| matches!(i, ast::Item::Contract(_)))
-        .count();
-    for i in 0..u32::try_from(contracts).unwrap_or(u32::MAX) {
+        .filter_map(|i| match i {
+            ast::Item::Contract(c) => Some((c.name.clone(), c.name_span)),
+            _ => None,
+        })
+        .collect();
+    for i in 0..u32::try_from(sites.len()).unwrap_or(u32::MAX) {
         let c = compile_contract(db, ContractKey::new(db, key, i));
         diags.extend(c.diags.iter().cloned());
         plans.extend(c.plan.clone());
     }
-    Arc::new(FileOutput { diags, plans })
+    Arc::new(FileOutput { diags, plans, sites })
 }
 
 /// The names of queries that executed (not served from memo), when logging is on.

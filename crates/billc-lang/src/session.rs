@@ -190,6 +190,7 @@ impl Session {
             .collect();
         let mut diags = Vec::new();
         let mut plans = Vec::new();
+        let duplicates = duplicate_sites(&outputs);
         for out in outputs {
             diags.extend(out.diags.iter().cloned());
             // Two reference counts per plan, not a copy of it.
@@ -200,40 +201,8 @@ impl Session {
                 })
             }));
         }
-        diags.extend(self.duplicate_sites(files));
+        diags.extend(duplicates);
         (diags, plans)
-    }
-
-    /// Two contracts for one site (in two files, or twice in one): an error at the second, naming
-    /// the first, so that a run never bills one of them and silently drops the other.
-    fn duplicate_sites(&self, files: &[SourceFile]) -> Vec<Diagnostic> {
-        use crate::diag::Code;
-        use crate::syntax::ast;
-        // Run at every check of the workspace (after each edit, over every file): the parses are
-        // salsa's memos, the names borrowed from them, hashed with Fx.
-        let parsed: Vec<Arc<db::Parsed>> = files.iter().map(|f| self.parsed(*f)).collect();
-        let mut first: rustc_hash::FxHashMap<&str, crate::span::Span> = rustc_hash::FxHashMap::default();
-        let mut diags = Vec::new();
-        for parsed in &parsed {
-            for item in &parsed.module.items {
-                let ast::Item::Contract(c) = item else { continue };
-                match first.get(c.name.as_str()) {
-                    Some(span) => diags.push(
-                        Diagnostic::error(
-                            Code::Duplicate,
-                            c.name_span,
-                            format!("site {} has two contracts", c.name),
-                            "a second contract for this site",
-                        )
-                        .with_label(*span, "the first contract for this site"),
-                    ),
-                    None => {
-                        first.insert(c.name.as_str(), c.name_span);
-                    }
-                }
-            }
-        }
-        diags
     }
 
     /// The checked module of a file (for tests and doc examples).
@@ -284,4 +253,31 @@ fn same_path(a: &str, b: &str) -> bool {
     let norm = |p: &str| p.trim_start_matches("./").replace('\\', "/");
     let (a, b) = (norm(a), norm(b));
     a == b || b.ends_with(&format!("/{a}")) || a.ends_with(&format!("/{b}"))
+}
+
+/// Two contracts for one site (in two files, or twice in one): an error at the second, naming the
+/// first, so that a run never bills one of them and silently drops the other. Run at every check
+/// of the workspace (after each edit): it reads the sites the files' memoized outputs list, hashed
+/// with Fx and borrowed, never the parses again.
+fn duplicate_sites(outputs: &[Arc<db::FileOutput>]) -> Vec<Diagnostic> {
+    use crate::diag::Code;
+    let mut first: rustc_hash::FxHashMap<&str, crate::span::Span> = rustc_hash::FxHashMap::default();
+    let mut diags = Vec::new();
+    for (site, span) in outputs.iter().flat_map(|o| o.sites.iter()) {
+        match first.get(site.as_str()) {
+            Some(at) => diags.push(
+                Diagnostic::error(
+                    Code::Duplicate,
+                    *span,
+                    format!("site {site} has two contracts"),
+                    "a second contract for this site",
+                )
+                .with_label(*at, "the first contract for this site"),
+            ),
+            None => {
+                first.insert(site.as_str(), *span);
+            }
+        }
+    }
+    diags
 }
