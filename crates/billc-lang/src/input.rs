@@ -33,20 +33,7 @@ pub trait RowView {
     /// Where the rows come from, for traces: `revenue.csv:1042`, or `revenue.csv:1042-1060` for
     /// rows on several lines (that range holds the group's `count` rows, and maybe others).
     fn origin(&self) -> String {
-        origin(self.file_name(), self.first_line(), self.last_line())
-    }
-}
-
-/// `revenue.csv:1042`, `revenue.csv:1042-1060` (lines `first` to `last`), or `line 1042` without a file.
-pub fn origin(file: &str, first: u32, last: u32) -> String {
-    let lines = if last > first {
-        format!("{first}-{last}")
-    } else {
-        first.to_string()
-    };
-    match file {
-        "" => format!("line {lines}"),
-        file => format!("{file}:{lines}"),
+        crate::trace::origin(self.file_name(), self.first_line(), self.last_line())
     }
 }
 

@@ -92,7 +92,20 @@ pub struct RowGroup {
 impl RowGroup {
     /// `revenue.csv:1042`, or `revenue.csv:1042-1060` for rows on several lines.
     pub fn origin(&self) -> String {
-        crate::input::origin(&self.file, self.first_line, self.last_line)
+        origin(&self.file, self.first_line, self.last_line)
+    }
+}
+
+/// `revenue.csv:1042`, `revenue.csv:1042-1060` (lines `first` to `last`), or `line 1042` without a file.
+pub fn origin(file: &str, first: u32, last: u32) -> String {
+    let lines = if last > first {
+        format!("{first}-{last}")
+    } else {
+        first.to_string()
+    };
+    match file {
+        "" => format!("line {lines}"),
+        file => format!("{file}:{lines}"),
     }
 }
 

@@ -282,15 +282,7 @@ impl<'p> Machine<'p> {
             v = Value::Money(cents, c);
         }
         let node = cx.tracing.then(|| {
-            let formula = self.term(&slot.expr, &seen, 0);
-            // A formula that is one input, or one unnamed value, says nothing its inputs do not.
-            let formula = match formula {
-                Term::Input { .. } | Term::Unevaluated => None,
-                Term::Value {
-                    name: None, at: None, ..
-                } => None,
-                f => Some(f),
-            };
+            let formula = formula_worth_showing(self.term(&slot.expr, &seen, 0), children.len());
             Arc::new(TraceNode {
                 label: if is_line {
                     format!("line {}", slot.name)
@@ -334,6 +326,29 @@ impl<'p> Machine<'p> {
             }
             None => Err(EvalError::new(InternalError::UnboundVariable, span)),
         }
+    }
+
+    /// Evaluates `body` in a trace frame of its own and makes its node with `make` (the machine,
+    /// the value, the formula and the inputs the body recorded).
+    fn traced(
+        &mut self,
+        body: &'p Expr,
+        scope: &Scope<'p>,
+        cx: &Cx<'p>,
+        make: impl FnOnce(&Self, &Value, Option<Term>, Vec<Arc<TraceNode>>) -> TraceNode,
+    ) -> R<(Value, TraceNode)> {
+        self.trace.push(Vec::new());
+        self.seen.push(Frame {
+            depth: self.trace.len(),
+            ..Frame::default()
+        });
+        let result = self.eval(body, scope, cx);
+        let inputs = self.trace.pop().unwrap_or_default();
+        let frame = self.seen.pop().unwrap_or_default();
+        let value = result?;
+        let formula = formula_worth_showing(self.term(body, &frame, 0), inputs.len());
+        let node = make(self, &value, formula, inputs);
+        Ok((value, node))
     }
 
     /// Notes what the part of the traced slot's expression at `at` evaluated to (only in the
@@ -447,13 +462,15 @@ impl<'p> Machine<'p> {
         }
     }
 
-    /// Notes the value of a traced part: a let, line or builtin that recorded one node is that
-    /// input of the formula; a local notes itself ([`Machine::local`]).
+    /// Notes the value of a traced part: a let or line, or a builtin that recorded its node, is
+    /// that input of the formula; a local notes itself ([`Machine::local`]).
     fn saw(&mut self, e: &'p Expr, value: &Value, before: usize) {
         let after = self.trace.last().map_or(0, Vec::len);
         let node = match &e.kind {
             ExprKind::Local(_) => return,
-            ExprKind::BodyRef(_) | ExprKind::Lines(..) | ExprKind::Call(..) if after == before + 1 => Some(before),
+            // A let, line or function call records exactly its own node (`lines` records the
+            // lines it adds).
+            ExprKind::BodyRef(_) | ExprKind::Call(..) if after == before + 1 => Some(before),
             ExprKind::Builtin(..) if after > before && self.traced == Some((e.span, after - 1)) => Some(after - 1),
             _ => None,
         };
@@ -477,14 +494,23 @@ impl<'p> Machine<'p> {
                     locals: Rc::new(locals),
                     env: None,
                 };
-                self.eval(
-                    &f.body,
-                    &inner,
-                    &Cx {
-                        row: None,
-                        ..cx.clone()
-                    },
-                )
+                let body_cx = Cx {
+                    row: None,
+                    ..cx.clone()
+                };
+                if !cx.tracing || self.trace.is_empty() {
+                    return self.eval(&f.body, &inner, &body_cx);
+                }
+                // Traced, a call is a node of its own: the function's formula over its arguments
+                // (each with where the caller wrote it), and the nodes its body read.
+                let (value, node) = self.traced(&f.body, &inner, &body_cx, |m, v, formula, inputs| TraceNode {
+                    formula,
+                    source: m.loc(f.span),
+                    inputs,
+                    ..TraceNode::of(format!("call {}", f.name), v)
+                })?;
+                self.record(cx, Arc::new(node));
+                Ok(value)
             }
             ExprKind::Builtin(b, args) => self.builtin(*b, args, scope, cx, span),
             ExprKind::Unary(op, a) => {
@@ -920,6 +946,19 @@ enum Seen {
     Named(Value),
     /// The node recorded for it (a let, line or builtin), by index among the slot's inputs.
     Node(usize),
+}
+
+/// A formula, unless it says nothing its node's inputs do not: the only input itself, or a value
+/// written nowhere in particular. (With several inputs, even a bare input says which is the value.)
+fn formula_worth_showing(formula: Term, inputs: usize) -> Option<Term> {
+    match formula {
+        Term::Input { .. } if inputs == 1 => None,
+        Term::Unevaluated
+        | Term::Value {
+            name: None, at: None, ..
+        } => None,
+        f => Some(f),
+    }
 }
 
 /// A value as a formula's leaf.

@@ -174,14 +174,25 @@ fn run(plan: &Plan, data: &dyn DataView, period: YearMonth, keep_zero: bool) -> 
                     tags,
                     trace: TraceNode {
                         label: format!("ad-hoc {} line", item.kind),
-                        value,
+                        value: value.clone(),
                         amount: crate::trace::Amount::of(&Value::Money(
                             money::cents(item.amount),
                             crate::ty::Currency::USD,
                         )),
-                        facts: vec![crate::trace::Fact {
-                            name: "source".into(),
-                            value: format!("adhoc.csv:{}", item.line),
+                        rows: vec![crate::trace::RowGroup {
+                            file: "adhoc.csv".into(),
+                            first_line: item.line,
+                            last_line: item.line,
+                            rows: 1,
+                            dims: vec![crate::trace::Dim {
+                                column: "kind".into(),
+                                value: item.kind.clone(),
+                            }],
+                            value: Some(value),
+                            amount: crate::trace::Amount::of(&Value::Money(
+                                money::cents(item.amount),
+                                crate::ty::Currency::USD,
+                            )),
                         }],
                         ..TraceNode::default()
                     },
