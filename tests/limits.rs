@@ -127,8 +127,9 @@ fn unclosed_and_misclosed_nestings_are_one_error_at_once() {
     assert_eq!((code, headers(&stderr)), (0, Vec::new()));
 }
 
-/// A contract at the limits: a 250-term sum, a chain of 300 functions each calling the next, and
-/// a 120-deep `else if`, all reading data, so that the evaluator goes the whole depth.
+/// A contract at the limits: a 250-term sum, a chain of 300 functions each calling the next, a
+/// 120-deep `else if` and a chain of 3,000 lets, all reading data, so that the evaluator goes the
+/// whole depth (and the trace is cut at its own depth, so that it can be written and read back).
 fn deep_contract() -> String {
     let revenue = "sum(revenue.net_external_revenue)";
     let mut text = String::from("use towne_park\n\n");
@@ -138,10 +139,14 @@ fn deep_contract() -> String {
     text.push_str(&format!("fn f300(x: Money) -> Money = x + {revenue}\n\n"));
     let sum = vec![revenue; 250].join(" + ");
     let ifs = format!("if {revenue} > $100,000 then $1 else ").repeat(120);
+    let mut lets = format!("  let a0 = {revenue}\n");
+    for i in 1..3_000 {
+        lets.push_str(&format!("  let a{i} = a{} + $1\n", i - 1));
+    }
     text.push_str(&format!(
         "contract \"1138\" {{\n  customer \"Torrance Marriott\"\n  billing arrears\n  effective 2020-01-01\n  \
          group 1 \"Parking\"\n  line \"Deep\" gl \"4000\" = {sum}\n  line \"Chain\" gl \"4000\" = f0($5)\n  \
-         line \"Ifs\" gl \"4000\" = {ifs}$7\n}}\n"
+         line \"Ifs\" gl \"4000\" = {ifs}$7\n{lets}  line \"Lets\" gl \"4000\" = a2999\n}}\n"
     ));
     text
 }
@@ -175,8 +180,27 @@ fn contracts_at_the_limits_bill_to_the_cent_on_small_stacks() {
             "1138-202503-01-01,1138,1,2025-03-31,Deep,4000,17500000.00",
             "1138-202503-01-01,1138,1,2025-03-31,Chain,4000,70305.00",
             "1138-202503-01-01,1138,1,2025-03-31,Ifs,4000,7.00",
+            "1138-202503-01-01,1138,1,2025-03-31,Lets,4000,72999.00",
         ]
     );
+    // The trace of all this is written, read back and printed on the same small stacks.
+    let explain = format!(
+        "ulimit -s 512 && RUST_MIN_STACK=524288 exec '{}' explain '{}' 1138",
+        common::BILLC,
+        out.path().join("2025-03").display()
+    );
+    let shown = std::process::Command::new("sh")
+        .args(["-c", &explain])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert_eq!(
+        shown.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    assert!(text.contains("trace: cut here, 32 levels deep"), "{text}");
 }
 
 #[test]

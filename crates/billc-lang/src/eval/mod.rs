@@ -237,11 +237,16 @@ impl<'p> Machine<'p> {
         }
         self.busy.push(key.clone());
         let scope = self.env_scope(slot.env);
+        // Past MAX_TRACE_DEPTH nested nodes, a let or line is a node without inputs: a chain of
+        // thousands of lets would make a trace as deep, and every pass over it (writing,
+        // reading, printing, freeing) would recurse as deep.
+        let cut = cx.tracing && self.trace.len() > MAX_TRACE_DEPTH;
         let inner_cx = Cx {
             row: None,
+            tracing: cx.tracing && !cut,
             ..cx.clone()
         };
-        if cx.tracing {
+        if inner_cx.tracing {
             self.trace.push(Vec::new());
             self.seen.push(Frame {
                 depth: self.trace.len(),
@@ -249,7 +254,7 @@ impl<'p> Machine<'p> {
             });
         }
         let result = self.eval(&slot.expr, &scope, &inner_cx);
-        let (children, seen) = if cx.tracing {
+        let (children, seen) = if inner_cx.tracing {
             (
                 self.trace.pop().unwrap_or_default(),
                 self.seen.pop().unwrap_or_default(),
@@ -261,6 +266,12 @@ impl<'p> Machine<'p> {
         let mut v = result?;
         let is_line = matches!(slot.kind, crate::plan::SlotKind::Line(_));
         let mut facts = Vec::new();
+        if cut {
+            facts.push(Fact {
+                name: "trace".into(),
+                value: format!("cut here, {MAX_TRACE_DEPTH} levels deep: how this value was computed is not traced"),
+            });
+        }
         if is_line && let Value::Money(d, c) = v {
             if d.abs() >= crate::eval_error::LARGEST_AMOUNT {
                 return Err(EvalError::new(
@@ -368,7 +379,7 @@ impl<'p> Machine<'p> {
     /// The formula of an expression from what its parts evaluated to ([`Machine::see`]).
     fn term(&self, e: &'p Expr, frame: &Frame, depth: u32) -> Term {
         let seen = &frame.parts;
-        if depth > 64 {
+        if depth > MAX_FORMULA_DEPTH {
             return match seen.get(&e.span) {
                 Some(Seen::Value(v) | Seen::Arg(v, _) | Seen::Named(v)) => value_term(v, None, None),
                 _ => Term::Unevaluated,
@@ -498,7 +509,10 @@ impl<'p> Machine<'p> {
                     row: None,
                     ..cx.clone()
                 };
-                if !cx.tracing || self.trace.is_empty() {
+                // Past MAX_TRACE_DEPTH nested frames a call is no node of its own (a chain of
+                // thousands of functions would make a trace as deep, and every pass over it with
+                // it): its value stands in its caller's formula.
+                if !cx.tracing || self.trace.is_empty() || self.trace.len() > MAX_TRACE_DEPTH {
                     return self.eval(&f.body, &inner, &body_cx);
                 }
                 // Traced, a call is a node of its own: the function's formula over its arguments
@@ -926,6 +940,15 @@ impl<'p> Call<'p> for BuiltinCall<'_, 'p> {
         }
     }
 }
+
+/// How deep a trace goes: nested lets, lines and function calls below this many levels are not
+/// traced further (`README` → limits). With [`MAX_FORMULA_DEPTH`], it keeps `trace.json` within
+/// the 128 levels of nesting a JSON reader (serde_json's) accepts: 4 for the invoice and line, 2
+/// per node, 3 per formula level.
+const MAX_TRACE_DEPTH: usize = 32;
+
+/// How deep a formula goes: a part nested deeper is shown as its value.
+const MAX_FORMULA_DEPTH: u32 = 16;
 
 /// What the parts of a traced slot's expression evaluated to, for its formula.
 #[derive(Default)]
