@@ -142,6 +142,7 @@ fn data_lines(node: &TraceNode) -> Vec<String> {
         .iter()
         .map(|m| format!("{}: {}", m.month, m.value))
         .collect();
+    lines.extend(node.sites.iter().map(|s| format!("site {}: {}", s.site, s.value)));
     for (i, band) in node.bands.iter().enumerate() {
         lines.push(format!("band {}: {}", i + 1, band.text));
     }

@@ -242,6 +242,17 @@ pub struct Trace {
     pub billc: String,
     /// Every invoice of the run, by number.
     pub invoices: Vec<Invoice>,
+    /// The standard library's files as this billc embeds them: the traces' `stdlib/…` locations
+    /// point into these, so a run folder is self-contained for an auditor.
+    #[serde(default)]
+    pub stdlib: Vec<SourceText>,
+}
+
+/// A source file's path and text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceText {
+    pub path: String,
+    pub text: String,
 }
 
 /// Why `trace.json` could not be read.
@@ -478,7 +489,8 @@ fn render_trace_json(period: YearMonth, invoices: &[&Invoice]) -> io::Result<Str
 /// Invoices serialized at once: enough to keep every core busy, few enough to keep memory flat.
 const TRACE_BATCH: usize = 256;
 
-/// `{"schema", "period", "billc", "invoices": [...]}` with one invoice per line, each in compact JSON: the
+/// `{"schema", "period", "billc", "invoices": [...], "stdlib": [...]}` with one invoice (and one
+/// standard library file) per line, each in compact JSON: the
 /// file is read by programs (`billc explain`, `jq`), and at hundreds of megabytes for a large run,
 /// indentation would be most of it. The invoices are serialized in parallel, a batch at a time, and
 /// written in order, so the bytes do not depend on the number of threads.
@@ -500,6 +512,15 @@ fn write_trace_json(w: &mut impl io::Write, period: YearMonth, invoices: &[&Invo
             w.write_all(if b == 0 && i == 0 { b"\n" } else { b",\n" })?;
             w.write_all(part)?;
         }
+    }
+    w.write_all(b"\n],\"stdlib\":[")?;
+    for (i, (path, source)) in billc_lang::session::STDLIB.iter().enumerate() {
+        let file = SourceText {
+            path: (*path).to_string(),
+            text: (*source).to_string(),
+        };
+        w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        w.write_all(&serde_json::to_vec(&file).map_err(io::Error::other)?)?;
     }
     w.write_all(b"\n]}\n")
 }

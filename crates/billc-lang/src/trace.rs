@@ -49,6 +49,9 @@ pub struct TraceNode {
     /// The earlier months of a window and the value in each (`prior`, a cumulative `tiered`'s bases).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub months: Vec<MonthValue>,
+    /// The sites an `across` read and the value at each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<SiteValue>,
     /// The bands of a tier calculation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bands: Vec<BandTrace>,
@@ -121,6 +124,15 @@ pub struct Dim {
 pub struct MonthValue {
     /// `YYYY-MM`.
     pub month: String,
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Amount>,
+}
+
+/// A value at one site (`across`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteValue {
+    pub site: String,
     pub value: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Amount>,
@@ -206,6 +218,9 @@ pub enum Term {
         value: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         amount: Option<Amount>,
+        /// For a list of numbers, each exactly.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        items: Vec<Amount>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -357,7 +372,7 @@ impl Term {
                     a.write(inputs, &mut arg_words, &mut arg_values, 0);
                 }
                 words.push_str(&format!("{op}({arg_words})"));
-                if args.iter().any(|a| matches!(a, Term::Unevaluated)) {
+                if args.is_empty() || args.iter().any(|a| matches!(a, Term::Unevaluated)) {
                     values.push_str(value);
                 } else {
                     values.push_str(&format!("{op}({arg_values})"));

@@ -10,7 +10,7 @@ use super::{At, BuiltinSig, Call, Reach, TyCall, add_values, enum_ty, req, zero_
 use crate::eval_error::{EvalErrorKind, Expected, InternalError, R};
 use crate::hir::Builtin;
 use crate::time::YearMonth;
-use crate::trace::{Amount, Fact, MonthValue, TraceNode};
+use crate::trace::{Amount, Fact, MonthValue, SiteValue, TraceNode};
 use crate::ty::Ty;
 use crate::value::Value;
 
@@ -134,15 +134,16 @@ fn across(c: &mut dyn Call<'_>) -> R<Value> {
         return Err(c.internal(InternalError::MissingValue));
     };
     let mut total: Option<Value> = None;
-    let mut facts = Vec::new();
+    let mut at_sites = Vec::new();
     for s in sites.iter() {
         let site = s.as_text().unwrap_or("").to_string();
         let v = c
             .eval_at(1, At::Site(&site))?
             .ok_or_else(|| c.internal(InternalError::MissingValue))?;
-        facts.push(Fact {
-            name: format!("site {site}"),
+        at_sites.push(SiteValue {
+            site,
             value: v.display(),
+            amount: Amount::of(&v),
         });
         total = Some(match total {
             None => v,
@@ -152,7 +153,7 @@ fn across(c: &mut dyn Call<'_>) -> R<Value> {
     let result = total.unwrap_or_else(|| zero_like(&value_expr.ty));
     if c.tracing() {
         c.trace(TraceNode {
-            facts,
+            sites: at_sites,
             ..TraceNode::of("across".into(), &result)
         });
     }

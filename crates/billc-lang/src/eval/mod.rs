@@ -419,7 +419,12 @@ impl<'p> Machine<'p> {
                 },
                 vec![self.term(a, frame, depth + 1)],
             ),
-            ExprKind::Field(base, name) => op(&format!(".{name}"), vec![self.term(base, frame, depth + 1)]),
+            ExprKind::Field(base, name) => match self.term(base, frame, depth + 1) {
+                // A field of a named record (`validation.percent`) is a named value itself,
+                // written where the record was.
+                Term::Value { name: Some(n), at, .. } => value_term(value, Some(format!("{n}.{name}")), at),
+                base => op(&format!(".{name}"), vec![base]),
+            },
             ExprKind::Cast(a) => self.term(a, frame, depth + 1),
             ExprKind::If(c, t, f) => {
                 let taken = frame.branches.get(&e.span).copied().unwrap_or(false);
@@ -986,9 +991,19 @@ fn formula_worth_showing(formula: Term, inputs: usize) -> Option<Term> {
 
 /// A value as a formula's leaf.
 fn value_term(v: &Value, name: Option<String>, at: Option<Arc<crate::trace::SourceLoc>>) -> Term {
+    // A list of numbers lists them exactly (a `sum` of it can be checked).
+    let items = match v {
+        Value::List(items) => items
+            .iter()
+            .map(Amount::of)
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
     Term::Value {
         value: v.display(),
         amount: Amount::of(v),
+        items,
         name,
         at,
     }
