@@ -66,11 +66,28 @@ impl Audit {
     fn node(&mut self, node: &Json) -> Option<V> {
         let label = node["label"].as_str().unwrap_or("");
         let inputs = node["inputs"].as_array().cloned().unwrap_or_default();
+        // A window's earlier months are nodes of their own (with the rows read in each): each is
+        // recomputed, and must state the value the window lists for its month.
+        if let Some(months) = node.get("months").and_then(Json::as_array) {
+            for m in months {
+                let name = format!("month {}", m["month"].as_str().unwrap_or(""));
+                match inputs.iter().find(|i| i["label"] == name.as_str()) {
+                    Some(month) => {
+                        let got = self.node(month);
+                        if got != dec(&m["amount"]["amount"]).map(V::Num) {
+                            self.wrong
+                                .push(format!("{} · {label} {name}: lists {m}, its node {got:?}", self.here));
+                        }
+                    }
+                    None => self.gap(node, &format!("{name} has no node with its rows")),
+                }
+            }
+        }
         let computed = if let Some(f) = node.get("formula") {
             self.term(f, &inputs, node)
         } else if let Some(rows) = node.get("rows").and_then(Json::as_array) {
             self.rows(label, rows, node)
-        } else if node.get("rows").is_none() && label.starts_with("sum ") {
+        } else if node.get("rows").is_none() && (label.starts_with("sum ") || label.starts_with("adhoc ")) {
             // A sum over no rows.
             Some(V::Num(Decimal::ZERO))
         } else if let Some(bands) = node.get("bands").and_then(Json::as_array) {
@@ -90,7 +107,11 @@ impl Audit {
         } else if label == "prior" {
             // A window with no earlier month (January of a calendar year).
             Some(V::Num(Decimal::ZERO))
-        } else if inputs.len() == 1 && ["let ", "line ", "call "].iter().any(|p| label.starts_with(p)) {
+        } else if inputs.len() == 1
+            && ["let ", "line ", "call ", "month "]
+                .iter()
+                .any(|p| label.starts_with(p))
+        {
             self.node(&inputs[0])
         } else {
             self.gap(node, "states its value without showing how it was computed");
@@ -126,7 +147,7 @@ impl Audit {
             let first = rows.iter().min_by_key(|r| r["first_line"].as_u64())?;
             return dec(&first["amount"]["amount"]).map(V::Num);
         }
-        if !label.starts_with("sum ") && !label.starts_with("ad-hoc ") {
+        if !["sum ", "ad-hoc ", "adhoc "].iter().any(|p| label.starts_with(p)) {
             self.gap(node, "rows of a query the calculator does not know");
             return None;
         }

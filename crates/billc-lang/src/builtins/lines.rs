@@ -8,6 +8,7 @@
 use super::{BuiltinSig, Call, Reach, TyCall, enum_ty, opt, req};
 use crate::eval_error::{EvalErrorKind, InternalError, R, arith};
 use crate::hir::Builtin;
+use crate::trace::{Amount, Dim, RowGroup, TraceNode};
 use crate::ty::{Currency, Ty};
 use crate::value::Value;
 use crate::value::money;
@@ -56,12 +57,41 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
         return Err(c.fail(EvalErrorKind::NotConstant(crate::eval_error::Uses::AdhocLines)));
     };
     let mut total = Decimal::ZERO;
+    let mut rows = Vec::new();
     for item in data.adhoc(&c.site(), c.month()) {
         if item.kind == kind && group.is_none_or(|g| g == item.group) {
             total = money::add(total, item.amount).map_err(|x| arith(x, c.span()))?;
+            if c.tracing() {
+                let amount = Value::Money(item.amount, Currency::USD);
+                rows.push(RowGroup {
+                    file: "adhoc.csv".into(),
+                    first_line: item.line,
+                    last_line: item.line,
+                    rows: 1,
+                    dims: vec![
+                        Dim {
+                            column: "kind".into(),
+                            value: item.kind.clone(),
+                        },
+                        Dim {
+                            column: "group".into(),
+                            value: item.group.to_string(),
+                        },
+                    ],
+                    value: Some(amount.display()),
+                    amount: Amount::of(&amount),
+                });
+            }
         }
     }
-    Ok(Value::Money(total, Currency::USD))
+    let total = Value::Money(total, Currency::USD);
+    if c.tracing() {
+        c.trace(TraceNode {
+            rows,
+            ..TraceNode::of(format!("adhoc {kind}"), &total)
+        });
+    }
+    Ok(total)
 }
 
 // ------------------------------------------------------------------ demand rules

@@ -276,6 +276,10 @@ pub trait Call<'p> {
     fn tracing(&self) -> bool;
     /// Evaluates argument `i` (`None` when it was left out).
     fn eval_at(&mut self, i: usize, at: At<'_>) -> R<Option<Value>>;
+    /// Evaluates argument `i` in another month of the same site, traced when the call is: the
+    /// value and a node `month YYYY-MM` with the argument's formula and the nodes it read there
+    /// (the node only when tracing). A window's earlier months show their rows this way.
+    fn eval_month(&mut self, i: usize, month: YearMonth) -> R<Option<(Value, Option<crate::trace::TraceNode>)>>;
     /// The rows argument `i` (a table, a column or a `where`) selects, in the call's month and site.
     fn select(&mut self, i: usize) -> R<Selection<'p>>;
     /// Records a trace node for the call's result (when tracing); its source is the call's.

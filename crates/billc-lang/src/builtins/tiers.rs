@@ -102,12 +102,12 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
     let base = amount.decimal().unwrap_or_default();
     let mut prior = Decimal::ZERO;
     let mut prior_months = Vec::new();
+    let mut month_nodes = Vec::new();
     if b == Builtin::Tiered {
         for m in super::windows::window_months(c, &window)? {
-            let v = c
-                .eval_at(0, super::At::Month(m))?
-                .and_then(|v| v.decimal())
-                .unwrap_or_default();
+            let (v, node) = c.eval_month(0, m)?.unzip();
+            month_nodes.extend(node.flatten().map(std::sync::Arc::new));
+            let v = v.and_then(|v| v.decimal()).unwrap_or_default();
             let base = amount.with_decimal(v);
             prior_months.push(MonthValue {
                 month: m.to_string(),
@@ -166,6 +166,7 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
             facts,
             months,
             bands,
+            inputs: month_nodes,
             ..TraceNode::of(label.into(), &outcome.kinds.due(outcome.due))
         });
     }

@@ -100,8 +100,12 @@ fn prior(c: &mut dyn Call<'_>) -> R<Value> {
         value: window.clone(),
     }];
     let mut months = Vec::new();
+    let mut month_nodes = Vec::new();
     for m in window_months(c, &window)? {
-        let v = value_at(c, At::Month(m))?;
+        let (v, node) = c
+            .eval_month(0, m)?
+            .ok_or_else(|| c.internal(InternalError::MissingValue))?;
+        month_nodes.extend(node.map(std::sync::Arc::new));
         months.push(MonthValue {
             month: m.to_string(),
             value: v.display(),
@@ -120,6 +124,7 @@ fn prior(c: &mut dyn Call<'_>) -> R<Value> {
         c.trace(TraceNode {
             facts,
             months,
+            inputs: month_nodes,
             ..TraceNode::of("prior".into(), &result)
         });
     }
@@ -158,11 +163,6 @@ fn across(c: &mut dyn Call<'_>) -> R<Value> {
         });
     }
     Ok(result)
-}
-
-/// Argument 0 (known to be given) evaluated at `at`.
-fn value_at(c: &mut dyn Call<'_>, at: At<'_>) -> R<Value> {
-    c.eval_at(0, at)?.ok_or_else(|| c.internal(InternalError::MissingValue))
 }
 
 /// The months of a window before the call's month (oldest first).

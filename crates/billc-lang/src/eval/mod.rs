@@ -216,7 +216,9 @@ impl<'p> Machine<'p> {
     /// The value of a slot in a context, memoized; lines are rounded to cents.
     fn slot(&mut self, id: SlotId, cx: &Cx<'p>, span: Span) -> R<Value> {
         let key: MemoKey = (id, cx.month.index(), cx.site.clone());
-        if let Some((v, node)) = self.memo.get(&key) {
+        // A value memoized without its trace (read untraced, in a window) is evaluated again
+        // when a traced rule reads it: the same value, now with its node.
+        if let Some((v, node)) = self.memo.get(&key).filter(|(_, n)| n.is_some() || !cx.tracing) {
             let v = v.clone();
             if let Some(node) = node.clone() {
                 self.record(cx, node);
@@ -924,6 +926,25 @@ impl<'p> Call<'p> for BuiltinCall<'_, 'p> {
             }
         };
         Ok(Some(v))
+    }
+
+    fn eval_month(&mut self, i: usize, month: YearMonth) -> R<Option<(Value, Option<TraceNode>)>> {
+        let Some(Some(e)) = self.args.get(i) else {
+            return Ok(None);
+        };
+        if !self.cx.tracing || self.m.trace.len() > MAX_TRACE_DEPTH {
+            return Ok(Some((self.m.eval(e, self.scope, &self.cx.in_month(month))?, None)));
+        }
+        let cx = Cx {
+            tracing: true,
+            ..self.cx.in_month(month)
+        };
+        let (value, node) = self.m.traced(e, self.scope, &cx, |_, v, formula, inputs| TraceNode {
+            formula,
+            inputs,
+            ..TraceNode::of(format!("month {month}"), v)
+        })?;
+        Ok(Some((value, Some(node))))
     }
 
     fn select(&mut self, i: usize) -> R<Selection<'p>> {
