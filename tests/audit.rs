@@ -18,7 +18,6 @@ mod common;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::str::FromStr;
 
 /// A recomputed value: a number (money, percentage as a fraction, quantity…) or a truth value.
@@ -350,17 +349,7 @@ fn tier_node(node: &Json) -> Option<Vec<(Decimal, Decimal, Decimal)>> {
 
 #[test]
 fn every_line_of_the_example_run_is_recomputed_from_explain_json() {
-    let out = tempfile::tempdir().unwrap();
-    let args = common::run_args(
-        Path::new("contracts/"),
-        Path::new("examples/data"),
-        "2025-03",
-        out.path(),
-        &[],
-    );
-    let (code, _, stderr) = common::billc(&args);
-    assert_eq!(code, 0, "{stderr}");
-    let folder = out.path().join("2025-03");
+    let (_out, folder) = common::readme_run();
     let summary: Json = serde_json::from_str(&std::fs::read_to_string(folder.join("invoices.json")).unwrap()).unwrap();
     let mut audit = Audit {
         gaps: BTreeSet::new(),
@@ -371,9 +360,7 @@ fn every_line_of_the_example_run_is_recomputed_from_explain_json() {
     let mut total = Decimal::ZERO;
     for inv in summary["invoices"].as_array().unwrap() {
         let number = inv["number"].as_str().unwrap();
-        let (code, json, stderr) = common::billc(&["explain", folder.to_str().unwrap(), number, "--format", "json"]);
-        assert_eq!(code, 0, "{stderr}");
-        let doc: Json = serde_json::from_str(&json).unwrap();
+        let doc = common::explain_json(&folder, number);
         // One invoice, or an array of the invoices found.
         let explained = match &doc {
             Json::Array(all) => all.iter().find(|i| i["number"] == number).unwrap().clone(),

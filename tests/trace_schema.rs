@@ -8,7 +8,6 @@
 mod common;
 
 use serde_json::Value as Json;
-use std::path::Path;
 
 fn validator() -> jsonschema::Validator {
     let schema: Json = serde_json::from_str(&std::fs::read_to_string("schemas/trace.schema.json").unwrap()).unwrap();
@@ -25,26 +24,14 @@ fn errors(v: &jsonschema::Validator, doc: &Json) -> Vec<String> {
 #[test]
 fn trace_json_and_explain_json_follow_the_schema() {
     let v = validator();
-    let out = tempfile::tempdir().unwrap();
-    let args = common::run_args(
-        Path::new("contracts/"),
-        Path::new("examples/data"),
-        "2025-03",
-        out.path(),
-        &[],
-    );
-    let (code, _, stderr) = common::billc(&args);
-    assert_eq!(code, 0, "{stderr}");
-    let folder = out.path().join("2025-03");
+    let (_out, folder) = common::readme_run();
     let trace: Json = serde_json::from_str(&std::fs::read_to_string(folder.join("trace.json")).unwrap()).unwrap();
     assert_eq!(errors(&v, &trace), Vec::<String>::new());
     let invoices = trace["invoices"].as_array().unwrap();
     assert_eq!(invoices.len(), 45);
     for inv in invoices {
         let number = inv["number"].as_str().unwrap();
-        let (code, json, stderr) = common::billc(&["explain", folder.to_str().unwrap(), number, "--format", "json"]);
-        assert_eq!(code, 0, "{stderr}");
-        let doc: Json = serde_json::from_str(&json).unwrap();
+        let doc = common::explain_json(&folder, number);
         assert_eq!(errors(&v, &doc), Vec::<String>::new(), "{number}");
     }
 

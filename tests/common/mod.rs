@@ -126,3 +126,29 @@ pub fn without_phases(summary: &str) -> String {
     }
     format!("{}\n}}\n", &summary[..from])
 }
+
+/// Runs the README's main command (`contracts/` over `examples/data` for 2025-03) into a fresh
+/// folder, asserting that it bills cleanly: the folder (deleted when dropped) and its `2025-03/`.
+#[expect(clippy::unwrap_used, reason = "test helper")]
+pub fn readme_run() -> (tempfile::TempDir, std::path::PathBuf) {
+    let out = tempfile::tempdir().unwrap();
+    let args = run_args(
+        Path::new("contracts/"),
+        Path::new("examples/data"),
+        "2025-03",
+        out.path(),
+        &[],
+    );
+    let (code, _, stderr) = billc(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let folder = out.path().join("2025-03");
+    (out, folder)
+}
+
+/// `billc explain <folder> <key> --format json`, asserting exit status 0, parsed.
+#[expect(clippy::unwrap_used, reason = "test helper")]
+pub fn explain_json(folder: &Path, key: &str) -> serde_json::Value {
+    let (code, json, stderr) = billc(&["explain", folder.to_str().unwrap(), key, "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&json).unwrap()
+}
