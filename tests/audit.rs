@@ -150,6 +150,17 @@ impl Audit {
             self.gap(node, "rows of a query the calculator does not know");
             return None;
         }
+        for r in rows {
+            // Hours of timesheets: each row rounded to 0.01 h, so within rows × 0.005 h of
+            // the group's minutes ÷ 60.
+            if let (Some(minutes), Some(hours)) = (r.get("minutes").and_then(dec), dec(&r["amount"]["amount"])) {
+                let slack = Decimal::from(r["rows"].as_u64().unwrap_or(0)) * Decimal::new(5, 3);
+                if (hours - minutes / Decimal::from(60)).abs() > slack {
+                    self.wrong
+                        .push(format!("{} · {label}: {hours} h from {minutes} minutes", self.here));
+                }
+            }
+        }
         rows.iter()
             .map(|r| dec(&r["amount"]["amount"]))
             .sum::<Option<Decimal>>()

@@ -154,8 +154,12 @@ fn data_lines(node: &TraceNode) -> Vec<String> {
         } else {
             format!("{} rows", g.rows)
         };
+        let minutes = g
+            .minutes
+            .map(|m| format!(", from {} minutes rounded to 0.01 h row by row", m.normalize()))
+            .unwrap_or_default();
         lines.push(format!(
-            "input: {}{value} ({rows} from {})",
+            "input: {}{value} ({rows} from {}{minutes})",
             dims.join(", "),
             g.origin()
         ));

@@ -90,6 +90,11 @@ pub struct RowGroup {
     pub value: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Amount>,
+    /// For hours of timesheets: the group's minutes they come from. Each row's hours are its
+    /// minutes ÷ 60 rounded to 0.01 h (RULES.md §4) before the rows are summed, so the hours are
+    /// within `rows` × 0.005 h of `minutes` ÷ 60.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<Decimal>,
 }
 
 impl RowGroup {

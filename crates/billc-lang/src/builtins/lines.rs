@@ -80,6 +80,7 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
                     ],
                     value: Some(amount.display()),
                     amount: Amount::of(&amount),
+                    minutes: None,
                 });
             }
         }

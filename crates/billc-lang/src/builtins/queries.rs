@@ -287,10 +287,31 @@ fn query_facts(
                     .collect(),
                 value: value.as_ref().map(Value::display),
                 amount: value.as_ref().and_then(Amount::of),
+                minutes: col.and_then(|c| minutes_behind(table, *r, c)),
             }
         })
         .collect();
     (facts, groups)
+}
+
+/// The minutes a timesheet group's hours come from: regular minutes for `regular_hours`, the five
+/// overtime kinds for `overtime_hours`.
+fn minutes_behind(table: TableName, r: &dyn RowView, col: &str) -> Option<Decimal> {
+    let names: &[&str] = match (table, col) {
+        (TableName::Timesheets, "regular_hours") => &["regular_minutes"],
+        (TableName::Timesheets, "overtime_hours") => &[
+            "overtime_minutes",
+            "holiday_minutes",
+            "double_overtime_minutes",
+            "holiday_overtime_minutes",
+            "holiday_double_overtime_minutes",
+        ],
+        _ => return None,
+    };
+    names.iter().try_fold(Decimal::ZERO, |total, name| {
+        let (_, i) = column_position(table, name)?;
+        total.checked_add(r.measure(i))
+    })
 }
 
 /// A summed measure as a typed value.

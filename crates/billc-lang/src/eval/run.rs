@@ -193,6 +193,7 @@ fn run(plan: &Plan, data: &dyn DataView, period: YearMonth, keep_zero: bool) -> 
                                 money::cents(item.amount),
                                 crate::ty::Currency::USD,
                             )),
+                            minutes: None,
                         }],
                         ..TraceNode::default()
                     },
