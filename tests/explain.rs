@@ -132,6 +132,9 @@ fn a_site_without_an_invoice_says_why() {
             assert_eq!((code, stdout.as_str(), stderr.as_str()), (1, "", why), "{key} {format}");
         }
     }
+    // The trace file itself may be given: exceptions.csv is read beside it.
+    let (code, _, stderr) = explain(out.path(), &dir.join("trace.json"), &["9005"]);
+    assert_eq!((code, stderr.as_str()), (1, why));
     // A number of a site that has other invoices names them; a key nothing is known of says so.
     for (key, message) in [
         (

@@ -683,14 +683,20 @@ impl std::error::Error for FolderError {}
 /// error).
 pub fn read_folder(dir: &Path) -> Result<PeriodFolder, FolderError> {
     if !dir.is_dir() {
+        // `trace.json` itself: the folder is the one it is in.
         let trace = output::read_trace(dir).map_err(FolderError::Trace)?;
-        let beside = dir.parent().map(|p| p.join(output::EXCEPTIONS_CSV));
-        let exceptions = match beside {
-            Some(path) if path.is_file() => read_exceptions(&path)?,
-            _ => Vec::new(),
+        let folder = dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let beside = folder.join(output::EXCEPTIONS_CSV);
+        let exceptions = if beside.is_file() {
+            read_exceptions(&beside)?
+        } else {
+            Vec::new()
         };
         return Ok(PeriodFolder {
-            dir: dir.parent().map_or_else(PathBuf::new, Path::to_path_buf),
+            dir: folder,
             trace: Some(trace),
             exceptions,
         });
