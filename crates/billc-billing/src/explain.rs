@@ -20,8 +20,8 @@
 //!
 //! Under each node come its rule text and its facts (tier bands, filters, months of a window), aligned
 //! with its children and joined to them by `│` when it has any; then its inputs, drawn with `├─`, `└─`
-//! and `│`. The rendering only reads the trace (each node's `label`, `value`, `source`, `facts` and
-//! `inputs`); it never recomputes a value.
+//! and `│`. The rendering only reads the trace (it prints each node's `label`, `value`, `source`,
+//! `facts` and `inputs`); it never recomputes a value.
 //!
 //! **Shared subtrees are printed once per invoice.** A node with inputs that appears again in the
 //! same invoice's explanation (a `let` read by three lines, a payroll line that the PTEB and support
@@ -29,8 +29,10 @@
 //! the K-th such subtree first printed under invoice line L (1-based, as the lines are numbered).
 //! Each later use prints only its head line, ending with `(see #L.K)`; search for `#L.K` to find the
 //! full print, which is always above. Only subtrees that are used again get a reference. Sameness
-//! is structural — label, value, source, facts and inputs equal — because `billc explain` reads the
-//! trace back from `trace.json`, where the sharing of the evaluator's `Arc`s is lost. Every distinct
+//! is structural — label, value, source, facts and inputs equal, and any other field of the node
+//! (compared as `trace.json` writes it, so a field the trace gains is compared without this module
+//! naming it) — because `billc explain` reads the trace back from `trace.json`, where the sharing
+//! of the evaluator's `Arc`s is lost. Every distinct
 //! subtree is hashed once, bottom up (already-seen `Arc`s are recognised by address, so a trace
 //! shared as a graph in memory is walked once per node, not once per path), and each later use is
 //! one lookup; the walks grow their stack on the heap through [`billc_lang::stack::deeper`]. A leaf
@@ -171,24 +173,25 @@ struct Shape {
     below: u64,
 }
 
-/// A subtree's structural identity: its own fields and the ids of its inputs.
+/// A subtree's structural identity: the node without its inputs, as `trace.json` writes it (every
+/// field, so that a field the trace gains takes part without being named here), and the ids of
+/// its inputs.
 #[derive(PartialEq, Eq, Hash)]
-struct Key<'t> {
-    label: &'t str,
-    value: &'t str,
-    source: Option<(&'t str, u32, u32, &'t str)>,
-    facts: Vec<(&'t str, &'t str)>,
+struct Key {
+    own: String,
     inputs: Vec<usize>,
 }
 
 /// The distinct subtrees of the traces rendered, each with an id (hash-consing, bottom up).
 #[derive(Default)]
 struct Shapes<'t> {
-    ids: HashMap<Key<'t>, usize>,
+    ids: HashMap<Key, usize>,
     /// Nodes already interned, by address: a shared `Arc` is looked at once.
     by_address: HashMap<*const TraceNode, usize>,
     /// By id.
     shapes: Vec<Shape>,
+    /// The nodes are borrowed while their addresses are kept: no address is reused for another.
+    nodes: std::marker::PhantomData<&'t TraceNode>,
 }
 
 impl<'t> Shapes<'t> {
@@ -209,17 +212,15 @@ impl<'t> Shapes<'t> {
             shape.height = shape.height.max(s.height.saturating_add(1));
             shape.below = shape.below.saturating_add(s.below.saturating_add(1));
         }
-        let key = Key {
-            label: &node.label,
-            value: &node.value,
-            source: node
-                .source
-                .as_deref()
-                .map(|s| (s.file.as_str(), s.line, s.column, s.text.as_str())),
-            facts: node.facts.iter().map(|f| (f.name.as_str(), f.value.as_str())).collect(),
-            inputs,
-        };
         let next = self.shapes.len();
+        let alone = TraceNode {
+            inputs: Vec::new(),
+            ..node.clone()
+        };
+        // INVARIANT: a trace node holds only strings, numbers and lists of them, which always
+        // serialize; were one not to, it would be a subtree of its own, never taken for another.
+        let own = serde_json::to_string(&alone).unwrap_or_else(|_| format!("\0unserializable {next}"));
+        let key = Key { own, inputs };
         let id = *self.ids.entry(key).or_insert(next);
         if id == next {
             self.shapes.push(shape);
