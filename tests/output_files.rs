@@ -186,6 +186,7 @@ fn trace_reads_back_exactly() {
     let r = run();
     let written = output::write(&out, &r).unwrap();
     let trace = output::read_trace(&written.dir).unwrap();
+    assert_eq!(trace.schema, output::TRACE_SCHEMA);
     assert_eq!(trace.period, "2025-03");
     assert_eq!(trace.billc, env!("CARGO_PKG_VERSION"));
     let numbers: Vec<&str> = trace.invoices.iter().map(|i| i.number.as_str()).collect();
@@ -206,6 +207,19 @@ fn read_trace_errors_name_the_file() {
     fs::write(out.join("trace.json"), "{\"period\": 1}").unwrap();
     let err = output::read_trace(&out).unwrap_err().to_string();
     assert!(err.contains("trace.json` is not a billc trace: "), "{err}");
+    // A trace of a newer schema is refused, not half read.
+    let newer = format!(
+        "{{\"schema\": {}, \"period\": \"2025-03\", \"billc\": \"9\", \"invoices\": []}}",
+        output::TRACE_SCHEMA + 1
+    );
+    fs::write(out.join("trace.json"), newer).unwrap();
+    let err = output::read_trace(&out).unwrap_err().to_string();
+    assert!(
+        err.ends_with(
+            "trace.json` has trace schema 2, newer than this billc's 1: explain it with the billc that wrote it"
+        ),
+        "{err}"
+    );
 }
 
 #[test]

@@ -12,9 +12,7 @@ pub fn node(label: &str, value: &str) -> TraceNode {
     TraceNode {
         label: label.into(),
         value: value.into(),
-        source: None,
-        facts: vec![],
-        inputs: vec![],
+        ..TraceNode::default()
     }
 }
 

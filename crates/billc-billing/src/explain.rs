@@ -159,6 +159,49 @@ fn header(i: &Invoice) -> String {
     out
 }
 
+/// A node's formula: in the rule's words, with the values substituted, then each named value with
+/// where it was written (`pteb = 32%  [contracts/1820….bill:19]`).
+fn formula_lines(formula: &billc_lang::trace::Term, node: &TraceNode) -> Vec<String> {
+    let (words, values) = formula.render(&node.inputs);
+    let mut lines = vec![if words == values {
+        format!("formula: {values} = {}", node.value)
+    } else {
+        format!("formula: {words} = {values} = {}", node.value)
+    }];
+    for (name, value, at) in formula.named_values() {
+        let at = at.map(|l| format!("  [{}:{}]", l.file, l.line)).unwrap_or_default();
+        lines.push(format!("  {name} = {value}{at}"));
+    }
+    lines
+}
+
+/// A node's months, tier bands and input rows, one line each.
+fn data_lines(node: &TraceNode) -> Vec<String> {
+    let mut lines: Vec<String> = node
+        .months
+        .iter()
+        .map(|m| format!("{}: {}", m.month, m.value))
+        .collect();
+    for (i, band) in node.bands.iter().enumerate() {
+        lines.push(format!("band {}: {}", i + 1, band.text));
+    }
+    for g in &node.rows {
+        let dims: Vec<String> = g.dims.iter().map(|d| format!("{} {}", d.column, d.value)).collect();
+        let value = g.value.as_ref().map(|v| format!(" = {v}")).unwrap_or_default();
+        let rows = if g.rows == 1 {
+            "1 row".to_owned()
+        } else {
+            format!("{} rows", g.rows)
+        };
+        lines.push(format!(
+            "input: {}{value} ({rows} from {})",
+            dims.join(", "),
+            g.origin()
+        ));
+    }
+    lines
+}
+
 fn push(out: &mut String, line: &str) {
     out.push_str(line.trim_end());
     out.push('\n');
@@ -344,8 +387,16 @@ impl<'t> Tree<'t> {
         {
             self.text(format!("{prefix}rule: {}", src.text));
         }
+        if let Some(formula) = &node.formula {
+            for line in formula_lines(formula, node) {
+                self.text(format!("{prefix}{line}"));
+            }
+        }
         for fact in &node.facts {
             self.text(format!("{prefix}{}: {}", fact.name, fact.value));
+        }
+        for line in data_lines(node) {
+            self.text(format!("{prefix}{line}"));
         }
     }
 

@@ -226,9 +226,16 @@ pub fn trace_json(period: YearMonth, invoices: &[Invoice]) -> io::Result<String>
     render_trace_json(period, &sorted_invoices(invoices))
 }
 
+/// The version of the shape of `trace.json` (and of `billc explain --format json`): 1 since the
+/// traces carry formulas, exact amounts, row groups, months and bands. A reader refuses a newer one.
+pub const TRACE_SCHEMA: u32 = 1;
+
 /// What `trace.json` holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trace {
+    /// [`TRACE_SCHEMA`] of the billc that wrote it (0: before the schema was versioned).
+    #[serde(default)]
+    pub schema: u32,
     /// The service month, `YYYY-MM`.
     pub period: String,
     /// The version of billc that wrote it.
@@ -244,6 +251,8 @@ pub enum ReadTraceError {
     Io { path: PathBuf, error: io::Error },
     /// The file is not a trace written by billc.
     Format { path: PathBuf, error: serde_json::Error },
+    /// Written by a newer billc, in a schema this one does not know.
+    Newer { path: PathBuf, schema: u32 },
 }
 
 impl fmt::Display for ReadTraceError {
@@ -255,6 +264,11 @@ impl fmt::Display for ReadTraceError {
             ReadTraceError::Format { path, error } => {
                 write!(f, "`{}` is not a billc trace: {error}", path.display())
             }
+            ReadTraceError::Newer { path, schema } => write!(
+                f,
+                "`{}` has trace schema {schema}, newer than this billc's {TRACE_SCHEMA}: explain it with the billc that wrote it",
+                path.display()
+            ),
         }
     }
 }
@@ -272,7 +286,17 @@ pub fn read_trace(dir: &Path) -> Result<Trace, ReadTraceError> {
         path: path.clone(),
         error,
     })?;
-    serde_json::from_str(&text).map_err(|error| ReadTraceError::Format { path, error })
+    let trace: Trace = serde_json::from_str(&text).map_err(|error| ReadTraceError::Format {
+        path: path.clone(),
+        error,
+    })?;
+    if trace.schema > TRACE_SCHEMA {
+        return Err(ReadTraceError::Newer {
+            path,
+            schema: trace.schema,
+        });
+    }
+    Ok(trace)
 }
 
 /// The invoices in output order: by number, then contract, then content (a total order, so the
@@ -454,7 +478,7 @@ fn render_trace_json(period: YearMonth, invoices: &[&Invoice]) -> io::Result<Str
 /// Invoices serialized at once: enough to keep every core busy, few enough to keep memory flat.
 const TRACE_BATCH: usize = 256;
 
-/// `{"period", "billc", "invoices": [...]}` with one invoice per line, each in compact JSON: the
+/// `{"schema", "period", "billc", "invoices": [...]}` with one invoice per line, each in compact JSON: the
 /// file is read by programs (`billc explain`, `jq`), and at hundreds of megabytes for a large run,
 /// indentation would be most of it. The invoices are serialized in parallel, a batch at a time, and
 /// written in order, so the bytes do not depend on the number of threads.
@@ -463,7 +487,7 @@ fn write_trace_json(w: &mut impl io::Write, period: YearMonth, invoices: &[&Invo
     let text = |v: &str| serde_json::to_string(v).map_err(io::Error::other);
     write!(
         w,
-        "{{\"period\":{},\"billc\":{},\"invoices\":[",
+        "{{\"schema\":{TRACE_SCHEMA},\"period\":{},\"billc\":{},\"invoices\":[",
         text(&period.to_string())?,
         text(env!("CARGO_PKG_VERSION"))?
     )?;

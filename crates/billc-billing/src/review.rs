@@ -322,10 +322,7 @@ mod tests {
             tags: vec![],
             trace: TraceNode {
                 label: "x".into(),
-                value: String::new(),
-                source: None,
-                facts: vec![],
-                inputs: vec![],
+                ..TraceNode::default()
             },
         };
         let lines = [

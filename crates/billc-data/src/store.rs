@@ -37,6 +37,7 @@ pub struct Grp<const D: usize> {
     /// Its row in `measures`.
     row: u32,
     first_line: u32,
+    last_line: u32,
     count: u32,
     file: u16,
     used: AtomicBool,
@@ -68,16 +69,18 @@ impl<const D: usize> RowView for Grp<D> {
     fn first_line(&self) -> u32 {
         self.first_line
     }
+    fn last_line(&self) -> u32 {
+        self.last_line
+    }
     fn count(&self) -> u32 {
         self.count
     }
     fn mark_used(&self) {
         self.used.store(true, Ordering::Relaxed);
     }
-    /// `revenue.csv:1042`: the file names are the first entries of the table's strings.
-    fn origin(&self) -> String {
-        let file = self.strings.get(usize::from(self.file)).map_or("", |s| s);
-        format!("{file}:{}", self.first_line)
+    /// The file names are the first entries of the table's strings.
+    fn file_name(&self) -> &str {
+        self.strings.get(usize::from(self.file)).map_or("", |s| s)
     }
 }
 
@@ -96,6 +99,7 @@ pub struct NewGroup<'a> {
     pub dims: &'a [u32],
     pub row: u32,
     pub first_line: u32,
+    pub last_line: u32,
     pub count: u32,
     pub file: u16,
 }
@@ -174,6 +178,7 @@ impl<const D: usize> TableN<D> {
             dims,
             row: g.row,
             first_line: g.first_line,
+            last_line: g.last_line,
             count: g.count,
             file: g.file,
             used: AtomicBool::new(false),

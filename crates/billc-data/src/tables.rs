@@ -239,8 +239,10 @@ fn fact_columns(t: TableName) -> Vec<&'static str> {
 /// One group being summed; its key lives in the aggregate's key arena.
 #[derive(Clone, Copy, Debug)]
 struct Acc {
-    first_line: u64,
     hash: u64,
+    /// The first and last file lines of the group's rows (a trace cites them as a range).
+    first_line: u32,
+    last_line: u32,
     key_start: u32,
     key_len: u32,
     count: u32,
@@ -318,7 +320,8 @@ impl Agg {
     fn add(&mut self, key: &[u8], values: &[Decimal], line: u64, file: u16, unique: bool) -> Result<(), AddError> {
         let hash = hash_key(key);
         let acc = Acc {
-            first_line: line,
+            first_line: line32(line),
+            last_line: line32(line),
             hash,
             key_start: 0,
             key_len: 0,
@@ -360,7 +363,8 @@ impl Agg {
             if let Err(e) = result {
                 let file_name = files.get(usize::from(acc.file)).map_or("", String::as_str);
                 let site = String::from_utf8_lossy(key.get(..4).unwrap_or_default()).into_owned();
-                self.bad.push(e.bad_row(file_name, acc.first_line, site, table));
+                self.bad
+                    .push(e.bad_row(file_name, u64::from(acc.first_line), site, table));
             }
         }
     }
@@ -368,7 +372,7 @@ impl Agg {
     /// A second row for group `i` of a table whose key is unique (gl): the same row again (every
     /// measure equal as a decimal) or another value for the key.
     fn repeated_key(&self, i: u32, values: &[Decimal]) -> AddError {
-        let first = self.accs.get(i as usize).map_or(0, |a| a.first_line);
+        let first = self.accs.get(i as usize).map_or(0, |a| u64::from(a.first_line));
         let start = i as usize * values.len();
         let mine = self.measures.get(start..start + values.len());
         if mine == Some(values) {
@@ -389,6 +393,7 @@ impl Agg {
         if let Some(mine) = self.accs.get_mut(j as usize) {
             mine.count = mine.count.saturating_add(acc.count);
             mine.first_line = mine.first_line.min(acc.first_line);
+            mine.last_line = mine.last_line.max(acc.last_line);
         }
         Ok(())
     }
@@ -803,7 +808,8 @@ impl FactBuilder {
                     bucket: *bucket,
                     dims: dim_ids.get(k * ndims..(k + 1) * ndims).unwrap_or_default(),
                     row: *i,
-                    first_line: line32(acc.first_line),
+                    first_line: acc.first_line,
+                    last_line: acc.last_line,
                     count: acc.count,
                     file: acc.file,
                 },

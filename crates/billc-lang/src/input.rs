@@ -18,13 +18,35 @@ pub trait RowView {
     fn measure(&self, index: usize) -> Decimal;
     /// The smallest file line of the rows in this group ("first row" order).
     fn first_line(&self) -> u32;
+    /// The largest file line of the rows in this group.
+    fn last_line(&self) -> u32 {
+        self.first_line()
+    }
     /// How many input rows this group holds.
     fn count(&self) -> u32;
     /// Records that a rule read this row (for the accounting of input rows).
     fn mark_used(&self);
-    /// Where the rows come from, for traces: `revenue.csv:1042`.
+    /// The file the rows were read from (`2025-03/revenue.csv`), empty when they come from no file.
+    fn file_name(&self) -> &str {
+        ""
+    }
+    /// Where the rows come from, for traces: `revenue.csv:1042`, or `revenue.csv:1042-1060` for
+    /// rows on several lines (that range holds the group's `count` rows, and maybe others).
     fn origin(&self) -> String {
-        format!("line {}", self.first_line())
+        origin(self.file_name(), self.first_line(), self.last_line())
+    }
+}
+
+/// `revenue.csv:1042`, `revenue.csv:1042-1060` (lines `first` to `last`), or `line 1042` without a file.
+pub fn origin(file: &str, first: u32, last: u32) -> String {
+    let lines = if last > first {
+        format!("{first}-{last}")
+    } else {
+        first.to_string()
+    };
+    match file {
+        "" => format!("line {lines}"),
+        file => format!("{file}:{lines}"),
     }
 }
 

@@ -209,13 +209,15 @@ impl Session {
     fn duplicate_sites(&self, files: &[SourceFile]) -> Vec<Diagnostic> {
         use crate::diag::Code;
         use crate::syntax::ast;
-        let mut first: std::collections::HashMap<String, crate::span::Span> = std::collections::HashMap::new();
+        // Run at every check of the workspace (after each edit, over every file): the parses are
+        // salsa's memos, the names borrowed from them, hashed with Fx.
+        let parsed: Vec<Arc<db::Parsed>> = files.iter().map(|f| self.parsed(*f)).collect();
+        let mut first: rustc_hash::FxHashMap<&str, crate::span::Span> = rustc_hash::FxHashMap::default();
         let mut diags = Vec::new();
-        for file in files {
-            let parsed = self.parsed(*file);
+        for parsed in &parsed {
             for item in &parsed.module.items {
                 let ast::Item::Contract(c) = item else { continue };
-                match first.get(&c.name) {
+                match first.get(c.name.as_str()) {
                     Some(span) => diags.push(
                         Diagnostic::error(
                             Code::Duplicate,
@@ -226,7 +228,7 @@ impl Session {
                         .with_label(*span, "the first contract for this site"),
                     ),
                     None => {
-                        first.insert(c.name.clone(), c.name_span);
+                        first.insert(c.name.as_str(), c.name_span);
                     }
                 }
             }

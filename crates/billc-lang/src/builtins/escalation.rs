@@ -10,7 +10,7 @@ use crate::diag::Code;
 use crate::eval_error::{ESCALATION_HORIZON, EvalErrorKind, InternalError, R, arith};
 use crate::hir::Builtin;
 use crate::time::YearMonth;
-use crate::trace::Fact;
+use crate::trace::{Fact, TraceNode};
 use crate::ty::Ty;
 use crate::value::Value;
 use crate::value::money::{self, Rounding};
@@ -226,7 +226,10 @@ fn escalate(c: &mut dyn Call<'_>) -> R<Value> {
         });
     }
     if c.tracing() {
-        c.trace("escalate".into(), current.display(), facts);
+        c.trace(TraceNode {
+            facts,
+            ..TraceNode::of("escalate".into(), &current)
+        });
     }
     Ok(current)
 }
@@ -269,7 +272,10 @@ fn index_change(c: &mut dyn Call<'_>) -> R<Value> {
                 value: z.to_string(),
             },
         ];
-        c.trace(format!("index_change {name}"), Value::Percent(change).display(), facts);
+        c.trace(TraceNode {
+            facts,
+            ..TraceNode::of(format!("index_change {name}"), &Value::Percent(change))
+        });
     }
     Ok(Value::Percent(change))
 }

@@ -35,7 +35,6 @@ use crate::input::{DataView, RowView};
 use crate::schema::TableName;
 use crate::span::Span;
 use crate::time::YearMonth;
-use crate::trace::Fact;
 use crate::ty::{EnumTy, Ty};
 use crate::value::Value;
 use chrono::NaiveDate;
@@ -279,8 +278,8 @@ pub trait Call<'p> {
     fn eval_at(&mut self, i: usize, at: At<'_>) -> R<Option<Value>>;
     /// The rows argument `i` (a table, a column or a `where`) selects, in the call's month and site.
     fn select(&mut self, i: usize) -> R<Selection<'p>>;
-    /// Records a trace node for the call's result with the facts it computed (when tracing).
-    fn trace(&mut self, label: String, value: String, facts: Vec<Fact>);
+    /// Records a trace node for the call's result (when tracing); its source is the call's.
+    fn trace(&mut self, node: crate::trace::TraceNode);
 
     /// Argument `i` where the call is.
     fn arg(&mut self, i: usize) -> R<Option<Value>> {

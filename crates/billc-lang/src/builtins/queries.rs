@@ -12,7 +12,7 @@ use crate::eval_error::{EvalErrorKind, Expected, InternalError, R, arith};
 use crate::hir::Builtin;
 use crate::input::RowView;
 use crate::schema::{ColumnTy, TableName, column_position};
-use crate::trace::Fact;
+use crate::trace::{Amount, Dim, Fact, RowGroup, TraceNode};
 use crate::ty::{Currency, Ty};
 use crate::value::Value;
 use crate::value::money;
@@ -138,8 +138,9 @@ fn sum_ty(c: &mut TyCall<'_>) -> Ty {
 
 // ------------------------------------------------------------------ evaluation rules
 
-/// Traces list the row groups behind a sum when there are at most this many.
-const MAX_TRACED_GROUPS: usize = 12;
+/// Traces list the row groups behind a query, up to this many (a bound on a trace's size; no
+/// real contract's query comes near: a site's month has tens of groups).
+const MAX_TRACED_GROUPS: usize = 1_000;
 
 pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
     if b == Builtin::Len {
@@ -180,13 +181,17 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
             Builtin::Count => "count",
             _ => "first",
         };
-        let facts = query_facts(table, col.as_deref(), &rows, nrows, c.month().to_string(), filters);
+        let (facts, groups) = query_facts(table, col.as_deref(), &rows, nrows, c.month().to_string(), filters);
         let label = format!(
             "{what} {}{}",
             table.name(),
             col.as_ref().map(|c| format!(".{c}")).unwrap_or_default()
         );
-        c.trace(label, result.display(), facts);
+        c.trace(TraceNode {
+            facts,
+            rows: groups,
+            ..TraceNode::of(label, &result)
+        });
     }
     Ok(result)
 }
@@ -222,8 +227,8 @@ fn first_row(c: &mut dyn Call<'_>, table: TableName, col: Option<&str>, rows: &[
     }
 }
 
-/// The facts of a query's trace: rows, month, filters and (when few) the row groups behind it, so
-/// an auditor can find them.
+/// The facts of a query's trace (rows, month, filters) and the row groups behind it, so that an
+/// auditor can find them.
 fn query_facts(
     table: TableName,
     col: Option<&str>,
@@ -231,7 +236,7 @@ fn query_facts(
     nrows: u64,
     month: String,
     filters: Vec<String>,
-) -> Vec<Fact> {
+) -> (Vec<Fact>, Vec<RowGroup>) {
     let mut facts = vec![
         Fact {
             name: "rows".into(),
@@ -248,38 +253,44 @@ fn query_facts(
             value: f,
         });
     }
-    if rows.len() <= MAX_TRACED_GROUPS {
-        let dims: Vec<&str> = table
-            .columns()
-            .iter()
-            .filter(|(_, t)| t.is_dimension())
-            .map(|(n, _)| *n)
-            .collect();
-        let measure = col.and_then(|c| column_position(table, c));
-        for r in rows {
-            let what: Vec<String> = dims
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !r.dim(*i).is_empty())
-                .map(|(i, n)| format!("{n} {}", r.dim(i)))
-                .collect();
-            let amount = match (col, measure) {
-                (Some(c), Some((_, i))) => format!(" = {}", column_value(table, c, r.measure(i)).display()),
-                _ => String::new(),
-            };
-            let n = r.count();
-            facts.push(Fact {
-                name: "input".into(),
-                value: format!(
-                    "{}{amount} ({n} row{} from {})",
-                    what.join(", "),
-                    if n == 1 { "" } else { "s" },
-                    r.origin()
-                ),
-            });
-        }
+    if rows.len() > MAX_TRACED_GROUPS {
+        facts.push(Fact {
+            name: "groups".into(),
+            value: format!("{} (the first {MAX_TRACED_GROUPS} are listed)", rows.len()),
+        });
     }
-    facts
+    let dims: Vec<&str> = table
+        .columns()
+        .iter()
+        .filter(|(_, t)| t.is_dimension())
+        .map(|(n, _)| *n)
+        .collect();
+    let groups = rows
+        .iter()
+        .take(MAX_TRACED_GROUPS)
+        .map(|r| {
+            // The group's own value of the column read: a summed measure or a dimension (`first`).
+            let value = col.and_then(|c| row_value(table, *r, c));
+            RowGroup {
+                file: r.file_name().to_string(),
+                first_line: r.first_line(),
+                last_line: r.last_line(),
+                rows: r.count(),
+                dims: dims
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !r.dim(*i).is_empty())
+                    .map(|(i, n)| Dim {
+                        column: (*n).to_string(),
+                        value: r.dim(i).to_string(),
+                    })
+                    .collect(),
+                value: value.as_ref().map(Value::display),
+                amount: value.as_ref().and_then(Amount::of),
+            }
+        })
+        .collect();
+    (facts, groups)
 }
 
 /// A summed measure as a typed value.

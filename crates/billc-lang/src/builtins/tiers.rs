@@ -15,7 +15,7 @@ use super::{BuiltinSig, Call, Reach, TyCall, enum_ty, opt, req};
 use crate::diag::Code;
 use crate::eval_error::{EvalErrorKind, Expected, InternalError, R, arith};
 use crate::hir::Builtin;
-use crate::trace::Fact;
+use crate::trace::{Amount, BandTrace, Fact, MonthValue, TraceNode};
 use crate::ty::Ty;
 use crate::value::money;
 use crate::value::{Band, TierKinds, TierOutcome, TierValue, Value};
@@ -101,16 +101,18 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
     let amount = c.req(0)?;
     let base = amount.decimal().unwrap_or_default();
     let mut prior = Decimal::ZERO;
-    let mut prior_facts = Vec::new();
+    let mut prior_months = Vec::new();
     if b == Builtin::Tiered {
         for m in super::windows::window_months(c, &window)? {
             let v = c
                 .eval_at(0, super::At::Month(m))?
                 .and_then(|v| v.decimal())
                 .unwrap_or_default();
-            prior_facts.push(Fact {
-                name: format!("base {m}"),
-                value: amount.with_decimal(v).display(),
+            let base = amount.with_decimal(v);
+            prior_months.push(MonthValue {
+                month: m.to_string(),
+                value: base.display(),
+                amount: Amount::of(&base),
             });
             prior = money::add(prior, v).map_err(|x| arith(x, c.span()))?;
         }
@@ -137,21 +139,35 @@ pub fn eval<'p>(b: Builtin, c: &mut dyn Call<'p>) -> R<Value> {
                 value: amount.display(),
             },
         ];
-        if b == Builtin::Tiered && window != "monthly" {
-            facts.extend(prior_facts);
+        let months = if b == Builtin::Tiered && window != "monthly" {
             facts.push(Fact {
                 name: "earlier in window".into(),
                 value: amount.with_decimal(prior).display(),
             });
-        }
-        for (i, band) in outcome.bands.iter().enumerate() {
-            facts.push(Fact {
-                name: format!("band {}", i + 1),
-                value: describe_band(band, &outcome.kinds),
-            });
-        }
+            prior_months
+        } else {
+            Vec::new()
+        };
+        let bands = outcome
+            .bands
+            .iter()
+            .map(|band| BandTrace {
+                from: band.from,
+                to: band.to,
+                amount: band.amount,
+                price: band.price,
+                price_is_percent: band.price_is_percent,
+                due: band.due,
+                text: describe_band(band, &outcome.kinds),
+            })
+            .collect();
         let label = if b == Builtin::Tiered { "tiered" } else { "volume" };
-        c.trace(label.into(), outcome.kinds.due(outcome.due).display(), facts);
+        c.trace(TraceNode {
+            facts,
+            months,
+            bands,
+            ..TraceNode::of(label.into(), &outcome.kinds.due(outcome.due))
+        });
     }
     Ok(Value::TierResult(std::sync::Arc::new(outcome)))
 }

@@ -10,7 +10,7 @@ use super::{At, BuiltinSig, Call, Reach, TyCall, add_values, enum_ty, req, zero_
 use crate::eval_error::{EvalErrorKind, Expected, InternalError, R};
 use crate::hir::Builtin;
 use crate::time::YearMonth;
-use crate::trace::Fact;
+use crate::trace::{Amount, Fact, MonthValue, TraceNode};
 use crate::ty::Ty;
 use crate::value::Value;
 
@@ -95,15 +95,17 @@ fn prior(c: &mut dyn Call<'_>) -> R<Value> {
         _ => "monthly".into(),
     };
     let mut total: Option<Value> = None;
-    let mut facts = vec![Fact {
+    let facts = vec![Fact {
         name: "window".into(),
         value: window.clone(),
     }];
+    let mut months = Vec::new();
     for m in window_months(c, &window)? {
         let v = value_at(c, At::Month(m))?;
-        facts.push(Fact {
-            name: m.to_string(),
+        months.push(MonthValue {
+            month: m.to_string(),
             value: v.display(),
+            amount: Amount::of(&v),
         });
         total = Some(match total {
             None => v,
@@ -115,7 +117,11 @@ fn prior(c: &mut dyn Call<'_>) -> R<Value> {
         None => zero_like(&value_expr.ty),
     };
     if c.tracing() {
-        c.trace("prior".into(), result.display(), facts);
+        c.trace(TraceNode {
+            facts,
+            months,
+            ..TraceNode::of("prior".into(), &result)
+        });
     }
     Ok(result)
 }
@@ -145,7 +151,10 @@ fn across(c: &mut dyn Call<'_>) -> R<Value> {
     }
     let result = total.unwrap_or_else(|| zero_like(&value_expr.ty));
     if c.tracing() {
-        c.trace("across".into(), result.display(), facts);
+        c.trace(TraceNode {
+            facts,
+            ..TraceNode::of("across".into(), &result)
+        });
     }
     Ok(result)
 }

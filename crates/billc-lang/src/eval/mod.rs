@@ -23,7 +23,7 @@ use crate::schema::TableName;
 use crate::span::Span;
 use crate::syntax::ast::{BinOp, DurationUnit, UnOp};
 use crate::time::YearMonth;
-use crate::trace::{Fact, TraceNode};
+use crate::trace::{Amount, Fact, Term, TraceNode};
 use crate::ty::Currency;
 use crate::value::money;
 use crate::value::{self, Value};
@@ -130,6 +130,11 @@ struct Machine<'p> {
     memo: FxHashMap<MemoKey, (Value, Option<Arc<TraceNode>>)>,
     busy: Vec<MemoKey>,
     trace: Vec<Vec<Arc<TraceNode>>>,
+    /// While a slot is traced: the value of each part of its expression, for its formula
+    /// ([`Machine::term`]). One frame per traced slot, with the depth of `trace` it belongs to.
+    seen: Vec<Frame>,
+    /// The last node a builtin recorded: the call's span and the node's index in its frame.
+    traced: Option<(Span, usize)>,
     env_scopes: FxHashMap<EnvId, Scope<'p>>,
     /// Expressions evaluated so far, against [`MAX_STEPS`].
     steps: u64,
@@ -155,6 +160,8 @@ impl<'p> Machine<'p> {
             memo: FxHashMap::default(),
             busy: Vec::new(),
             trace: Vec::new(),
+            seen: Vec::new(),
+            traced: None,
             env_scopes: FxHashMap::default(),
             steps: 0,
         }
@@ -236,16 +243,24 @@ impl<'p> Machine<'p> {
         };
         if cx.tracing {
             self.trace.push(Vec::new());
+            self.seen.push(Frame {
+                depth: self.trace.len(),
+                ..Frame::default()
+            });
         }
         let result = self.eval(&slot.expr, &scope, &inner_cx);
-        let children = if cx.tracing {
-            self.trace.pop().unwrap_or_default()
+        let (children, seen) = if cx.tracing {
+            (
+                self.trace.pop().unwrap_or_default(),
+                self.seen.pop().unwrap_or_default(),
+            )
         } else {
-            Vec::new()
+            (Vec::new(), Frame::default())
         };
         self.busy.pop();
         let mut v = result?;
         let is_line = matches!(slot.kind, crate::plan::SlotKind::Line(_));
+        let mut facts = Vec::new();
         if is_line && let Value::Money(d, c) = v {
             if d.abs() >= crate::eval_error::LARGEST_AMOUNT {
                 return Err(EvalError::new(
@@ -253,9 +268,29 @@ impl<'p> Machine<'p> {
                     slot.span,
                 ));
             }
-            v = Value::Money(money::cents(d), c);
+            let cents = money::cents(d);
+            if cx.tracing && cents != d {
+                facts.push(Fact {
+                    name: "rounded".into(),
+                    value: format!(
+                        "{} → {} (a line is rounded to cents, half away from zero: RULES.md §3)",
+                        Value::Money(d, c).display(),
+                        Value::Money(cents, c).display()
+                    ),
+                });
+            }
+            v = Value::Money(cents, c);
         }
         let node = cx.tracing.then(|| {
+            let formula = self.term(&slot.expr, &seen, 0);
+            // A formula that is one input, or one unnamed value, says nothing its inputs do not.
+            let formula = match formula {
+                Term::Input { .. } | Term::Unevaluated => None,
+                Term::Value {
+                    name: None, at: None, ..
+                } => None,
+                f => Some(f),
+            };
             Arc::new(TraceNode {
                 label: if is_line {
                     format!("line {}", slot.name)
@@ -263,9 +298,12 @@ impl<'p> Machine<'p> {
                     format!("let {}", slot.name)
                 },
                 value: v.display(),
+                amount: Amount::of(&v),
+                formula,
                 source: self.loc(slot.span),
-                facts: Vec::new(),
+                facts,
                 inputs: children,
+                ..TraceNode::default()
             })
         });
         if let Some(n) = node.clone() {
@@ -277,15 +315,101 @@ impl<'p> Machine<'p> {
 
     fn local(&mut self, scope: &Scope<'p>, i: u32, cx: &Cx<'p>, span: Span) -> R<Value> {
         match scope.locals.get(i as usize).cloned() {
-            Some(Bind::Val(v)) => Ok(v),
+            Some(Bind::Val(v)) => {
+                if cx.tracing {
+                    self.see(span, Seen::Named(v.clone()));
+                }
+                Ok(v)
+            }
             Some(Bind::Lazy(expr, s)) => {
                 let inner = Cx {
                     row: None,
                     ..cx.clone()
                 };
-                self.eval(expr, &s, &inner)
+                let v = self.eval(expr, &s, &inner)?;
+                if cx.tracing {
+                    self.see(span, Seen::Arg(v.clone(), expr.span));
+                }
+                Ok(v)
             }
             None => Err(EvalError::new(InternalError::UnboundVariable, span)),
+        }
+    }
+
+    /// Notes what the part of the traced slot's expression at `at` evaluated to (only in the
+    /// slot's own frame: a builtin's nested evaluation records nothing here).
+    fn see(&mut self, at: Span, seen: Seen) {
+        if let Some(frame) = self.frame() {
+            frame.parts.insert(at, seen);
+        }
+    }
+
+    /// The formula frame of the slot being traced, when evaluation is in that slot's own frame.
+    fn frame(&mut self) -> Option<&mut Frame> {
+        let depth = self.trace.len();
+        self.seen.last_mut().filter(|f| f.depth == depth)
+    }
+
+    /// The formula of an expression from what its parts evaluated to ([`Machine::see`]).
+    fn term(&self, e: &'p Expr, frame: &Frame, depth: u32) -> Term {
+        let seen = &frame.parts;
+        if depth > 64 {
+            return match seen.get(&e.span) {
+                Some(Seen::Value(v) | Seen::Arg(v, _) | Seen::Named(v)) => value_term(v, None, None),
+                _ => Term::Unevaluated,
+            };
+        }
+        let Some(here) = seen.get(&e.span) else {
+            return Term::Unevaluated;
+        };
+        let value = match here {
+            Seen::Node(i) => return Term::Input { input: *i },
+            Seen::Named(v) => {
+                let name = self.source_text(e.span);
+                return value_term(v, (!name.is_empty()).then_some(name), None);
+            }
+            Seen::Arg(v, written) => {
+                let name = self.source_text(e.span);
+                return value_term(v, (!name.is_empty()).then_some(name), self.loc(*written));
+            }
+            Seen::Value(v) => v,
+        };
+        let op = |op: &str, args: Vec<Term>| Term::Op {
+            op: op.to_string(),
+            args,
+            value: value.display(),
+            amount: Amount::of(value),
+        };
+        match &e.kind {
+            ExprKind::Lit(v) => value_term(v, None, self.loc(e.span)),
+            ExprKind::Binary(o, a, b) => op(
+                o.symbol(),
+                vec![self.term(a, frame, depth + 1), self.term(b, frame, depth + 1)],
+            ),
+            ExprKind::Unary(o, a) => op(
+                match o {
+                    UnOp::Neg => "neg",
+                    UnOp::Not => "not",
+                },
+                vec![self.term(a, frame, depth + 1)],
+            ),
+            ExprKind::Field(base, name) => op(&format!(".{name}"), vec![self.term(base, frame, depth + 1)]),
+            ExprKind::Cast(a) => self.term(a, frame, depth + 1),
+            ExprKind::If(c, t, f) => {
+                let taken = frame.branches.get(&e.span).copied().unwrap_or(false);
+                Term::If {
+                    cond: Box::new(self.term(c, frame, depth + 1)),
+                    taken,
+                    branch: Box::new(self.term(if taken { t } else { f }, frame, depth + 1)),
+                }
+            }
+            ExprKind::Call(f, args) => op(&f.name, args.iter().map(|a| self.term(a, frame, depth + 1)).collect()),
+            ExprKind::Builtin(b, args) => op(
+                &snake(&format!("{b:?}")),
+                args.iter().flatten().map(|a| self.term(a, frame, depth + 1)).collect(),
+            ),
+            ExprKind::Lines(tag, _) => value_term(value, Some(format!("lines({tag})")), None),
+            _ => value_term(value, None, None),
         }
     }
 
@@ -303,7 +427,15 @@ impl<'p> Machine<'p> {
                 span: None,
             });
         }
+        let before = if cx.tracing {
+            self.trace.last().map(Vec::len)
+        } else {
+            None
+        };
         let value = crate::stack::deeper(|| self.eval_here(e, scope, cx))?;
+        if let Some(before) = before {
+            self.saw(e, &value, before);
+        }
         if cfg!(debug_assertions) && !value.belongs_to(&e.ty) {
             let ty = e.ty.to_string();
             return Err(EvalError::new(InternalError::Unsound { value, ty }, e.span));
@@ -313,6 +445,23 @@ impl<'p> Machine<'p> {
             Value::List(l) if l.len() > MAX_LIST => Err(EvalError::new(EvalErrorKind::ListTooLong, e.span)),
             _ => Ok(value),
         }
+    }
+
+    /// Notes the value of a traced part: a let, line or builtin that recorded one node is that
+    /// input of the formula; a local notes itself ([`Machine::local`]).
+    fn saw(&mut self, e: &'p Expr, value: &Value, before: usize) {
+        let after = self.trace.last().map_or(0, Vec::len);
+        let node = match &e.kind {
+            ExprKind::Local(_) => return,
+            ExprKind::BodyRef(_) | ExprKind::Lines(..) | ExprKind::Call(..) if after == before + 1 => Some(before),
+            ExprKind::Builtin(..) if after > before && self.traced == Some((e.span, after - 1)) => Some(after - 1),
+            _ => None,
+        };
+        let seen = match node {
+            Some(i) => Seen::Node(i),
+            None => Seen::Value(value.clone()),
+        };
+        self.see(e.span, seen);
     }
 
     fn eval_here(&mut self, e: &'p Expr, scope: &Scope<'p>, cx: &Cx<'p>) -> R<Value> {
@@ -350,10 +499,15 @@ impl<'p> Machine<'p> {
             ExprKind::RowField(..) | ExprKind::Table(_) | ExprKind::Column(..) | ExprKind::Where(..) => {
                 self.data_node(e, cx)
             }
-            ExprKind::If(c, t, f) => match self.eval(c, scope, cx)? {
-                Value::Bool(true) => self.eval(t, scope, cx),
-                _ => self.eval(f, scope, cx),
-            },
+            ExprKind::If(c, t, f) => {
+                let taken = self.eval(c, scope, cx)? == Value::Bool(true);
+                if cx.tracing
+                    && let Some(frame) = self.frame()
+                {
+                    frame.branches.insert(span, taken);
+                }
+                self.eval(if taken { t } else { f }, scope, cx)
+            }
             ExprKind::List(..)
             | ExprKind::Comprehension(..)
             | ExprKind::Record(_)
@@ -569,7 +723,8 @@ impl<'p> Machine<'p> {
                 }
                 // The filter's text is only shown in traces.
                 if cx.tracing {
-                    filters.push(self.source_text(cond.span));
+                    let text = self.filter_text(cond, scope, cx);
+                    filters.push(text);
                 }
                 Ok((t, col, kept, filters))
             }
@@ -592,6 +747,43 @@ impl<'p> Machine<'p> {
             },
             _ => Err(EvalError::new(InternalError::NotA(Expected::Table), e.span)),
         }
+    }
+
+    /// A filter as written, then the values of the names it uses: `account in accounts (accounts
+    /// = ["6000", "6010"])`, what the rows were selected by and not only its words. A name whose
+    /// value depends on the row (none: a filter's names are arguments and lets) is left as written.
+    fn filter_text(&mut self, cond: &'p Expr, scope: &Scope<'p>, cx: &Cx<'p>) -> String {
+        let text = self.source_text(cond.span);
+        let mut names: Vec<(String, String)> = Vec::new();
+        let mut todo = vec![cond];
+        while let Some(e) = todo.pop() {
+            match &e.kind {
+                ExprKind::Local(_) | ExprKind::BodyRef(_) => {
+                    let name = self.source_text(e.span);
+                    if names.iter().any(|(n, _)| *n == name) {
+                        continue;
+                    }
+                    let quiet = Cx {
+                        row: None,
+                        tracing: false,
+                        ..cx.clone()
+                    };
+                    if let Ok(v) = self.eval(e, scope, &quiet) {
+                        names.push((name, v.display()));
+                    }
+                }
+                _ => {
+                    let mut kids = Vec::new();
+                    crate::hir::for_each_child(e, &mut |c| kids.push(c));
+                    todo.extend(kids.into_iter().rev());
+                }
+            }
+        }
+        if names.is_empty() {
+            return text;
+        }
+        let values: Vec<String> = names.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+        format!("{text} ({})", values.join("; "))
     }
 
     fn source_text(&self, span: Span) -> String {
@@ -696,15 +888,47 @@ impl<'p> Call<'p> for BuiltinCall<'_, 'p> {
         self.m.select(e, self.scope, self.cx)
     }
 
-    fn trace(&mut self, label: String, value: String, facts: Vec<Fact>) {
+    fn trace(&mut self, node: TraceNode) {
         let node = TraceNode {
-            label,
-            value,
             source: self.m.loc(self.span),
-            facts,
-            inputs: Vec::new(),
+            ..node
         };
         self.m.record(self.cx, Arc::new(node));
+        if self.cx.tracing {
+            let at = self.m.trace.last().map_or(0, Vec::len).saturating_sub(1);
+            self.m.traced = Some((self.span, at));
+        }
+    }
+}
+
+/// What the parts of a traced slot's expression evaluated to, for its formula.
+#[derive(Default)]
+struct Frame {
+    /// The depth of [`Machine::trace`] the slot's inputs are recorded at.
+    depth: usize,
+    parts: FxHashMap<Span, Seen>,
+    /// Whether each `if` took its `then` branch.
+    branches: FxHashMap<Span, bool>,
+}
+
+/// What a part of a traced slot's expression evaluated to.
+enum Seen {
+    Value(Value),
+    /// An argument's value and where the argument was written.
+    Arg(Value, Span),
+    /// The value of a name bound before the run: a parameter's default, a loop variable.
+    Named(Value),
+    /// The node recorded for it (a let, line or builtin), by index among the slot's inputs.
+    Node(usize),
+}
+
+/// A value as a formula's leaf.
+fn value_term(v: &Value, name: Option<String>, at: Option<Arc<crate::trace::SourceLoc>>) -> Term {
+    Term::Value {
+        value: v.display(),
+        amount: Amount::of(v),
+        name,
+        at,
     }
 }
 

@@ -127,8 +127,7 @@ fn run(plan: &Plan, data: &dyn DataView, period: YearMonth, keep_zero: bool) -> 
                 label: format!("line {title}"),
                 value: Value::Money(amount, crate::ty::Currency::USD).display(),
                 source: plan.sources.loc(line.span),
-                facts: Vec::new(),
-                inputs: Vec::new(),
+                ..TraceNode::default()
             });
         trace.label = format!("line \"{title}\"");
         with_order.push((
@@ -176,12 +175,15 @@ fn run(plan: &Plan, data: &dyn DataView, period: YearMonth, keep_zero: bool) -> 
                     trace: TraceNode {
                         label: format!("ad-hoc {} line", item.kind),
                         value,
-                        source: None,
+                        amount: crate::trace::Amount::of(&Value::Money(
+                            money::cents(item.amount),
+                            crate::ty::Currency::USD,
+                        )),
                         facts: vec![crate::trace::Fact {
                             name: "source".into(),
                             value: format!("adhoc.csv:{}", item.line),
                         }],
-                        inputs: Vec::new(),
+                        ..TraceNode::default()
                     },
                 },
             },
