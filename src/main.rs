@@ -105,17 +105,29 @@ enum Command {
     /// Print the calculation trace of an invoice (by number) or of a site's invoices.
     #[command(after_help = exit_status!(
         "0  the trace is printed",
-        "1  no invoice matches, or the folder has no readable trace.json (a refused run writes none)",
-        "2  usage: bad arguments, or the folder does not exist"
+        "1  a person must look: no invoice matches (the reason is printed, from the folder's exceptions.csv: no_invoice,",
+        "   contract_failed, a refused run, …), or the folder is not a run's period folder (an output folder: its period",
+        "   folders are listed), or its trace.json or exceptions.csv cannot be read",
+        "2  usage: bad arguments (--line that no invoice found has, --line or --depth with --format json),",
+        "   or the folder does not exist"
     ))]
     Explain {
         /// The run's output folder for the period, `<out>/<YYYY-MM>`.
         dir: PathBuf,
         /// An invoice number (`0238-202506-01-01`) or a site (`0238`).
         key: String,
-        /// `text` (a readable tree) or `json` (a stable form for tools).
+        /// `text` (a readable tree; a subtree used again in an invoice is printed in full once, tagged
+        /// `#L.K`, and referred to as `(see #L.K)`) or `json` (one JSON array of the invoices found,
+        /// even for one: a stable form for tools).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Print only line N of the invoice (1-based, as printed).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        line: Option<u32>,
+        /// Print each line's trace to depth N (the line's own node is level 1); a cut node says how
+        /// many nodes are hidden below it.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        depth: Option<u32>,
     },
     /// Explain a diagnostic code (`billc explain-error E0201`): what triggers it and how to fix it.
     #[command(after_help = exit_status!(
@@ -238,7 +250,19 @@ fn main() -> ExitCode {
         Command::Import {
             from: ImportFrom::Powerbill { paths, out },
         } => import_powerbill(&console, &paths, &out),
-        Command::Explain { dir, key, format } => explain(&console, &dir, &key, format),
+        Command::Explain {
+            dir,
+            key,
+            format,
+            line,
+            depth,
+        } => {
+            let focus = billc_billing::explain::Focus {
+                line: line.map(widen),
+                depth: depth.map(widen),
+            };
+            explain(&console, &dir, &key, format, focus)
+        }
         Command::Generate {
             sites,
             period,
@@ -549,7 +573,14 @@ fn with_progress<T>(
     })
 }
 
-fn explain(console: &Console, dir: &Path, key: &str, format: Format) -> Outcome {
+/// A count from the command line as an index (`u32` always fits a `usize` on the platforms billc
+/// builds for; saturating all the same).
+fn widen(n: u32) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+fn explain(console: &Console, dir: &Path, key: &str, format: Format, focus: billc_billing::explain::Focus) -> Outcome {
+    use billc_billing::explain;
     if !dir.exists() {
         return fail(
             console,
@@ -560,29 +591,39 @@ fn explain(console: &Console, dir: &Path, key: &str, format: Format) -> Outcome 
             ),
         );
     }
-    let trace = match billc_billing::output::read_trace(dir) {
-        Ok(t) => t,
-        Err(e) => return fail(console, NEEDS_A_PERSON, &e),
-    };
-    let found = billc_billing::explain::find(&trace.invoices, key);
-    if found.is_empty() {
+    if format == Format::Json && focus != explain::Focus::default() {
         return fail(
             console,
-            NEEDS_A_PERSON,
-            &format!(
-                "no invoice `{key}` in {} (give an invoice number like 0238-202506-01-01, or a site)",
-                dir.display()
-            ),
+            USAGE,
+            &"--line and --depth shape the text form; --format json prints whole invoices",
         );
+    }
+    let folder = match explain::read_folder(dir) {
+        Ok(f) => f,
+        Err(e) => return fail(console, NEEDS_A_PERSON, &e),
+    };
+    let found = match folder.lookup(key) {
+        Ok(found) => found,
+        Err(why) => return fail(console, NEEDS_A_PERSON, &why),
+    };
+    if let Some(n) = focus.line
+        && !found.iter().any(|inv| explain::has_line(inv, n))
+    {
+        let counts: Vec<String> = found
+            .iter()
+            .map(|inv| format!("{} has {}", inv.number, summary::count(inv.lines.len(), "line")))
+            .collect();
+        return fail(console, USAGE, &format!("--line {n}: {}", counts.join(", ")));
+    }
+    if format == Format::Json {
+        console.out(&explain::explain_json(&found))?;
+        return Ok(ExitCode::SUCCESS);
     }
     for inv in found {
         if console.out_closed() {
             break;
         }
-        match format {
-            Format::Json => console.out(&billc_billing::explain::explain_json(inv))?,
-            Format::Text => outln!(console, "{}", billc_billing::explain::explain_text(inv))?,
-        }
+        outln!(console, "{}", explain::explain_focused(inv, focus))?;
     }
     Ok(ExitCode::SUCCESS)
 }

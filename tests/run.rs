@@ -787,8 +787,9 @@ fn explain_real_invoices() {
     }
     let (code, stdout, _) = billc(&["explain", dir, "0002-202506-01-01", "--format", "json"]);
     assert_eq!(code, 0);
-    let inv: billc_billing::invoice::Invoice = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(inv.number, "0002-202506-01-01");
+    let found: Vec<billc_billing::invoice::Invoice> = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].number, "0002-202506-01-01");
     let (code, _, stderr) = billc(&["explain", dir, "9999-202506-01-01"]);
     assert_eq!(code, 1);
     assert!(stderr.contains("no invoice `9999-202506-01-01`"), "{stderr}");

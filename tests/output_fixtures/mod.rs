@@ -381,3 +381,86 @@ pub fn per_labor_hour() -> Invoice {
     inv.due = None;
     inv
 }
+
+/// Subtrees used more than once, as `trace.json` reads them back: equal copies, not shared `Arc`s.
+/// `let fee` (with `let base` inside it) makes line 1; line 2 uses `base` and `fee` again; line 3
+/// uses `fee` again beside two look-alikes of `base` that must not be taken for it: one whose input
+/// differs in one fact, one whose source differs in its column only.
+pub fn shared_subtrees() -> Invoice {
+    let f = "contracts/0500.bill";
+    let rows = |line: &str| {
+        at(
+            facts(
+                node("sum revenue.net_external_revenue", "$80,000.00"),
+                &[
+                    ("rows", "2"),
+                    (
+                        "input",
+                        &format!("revenue_code PK = $80,000.00 (2 rows from revenue.csv:{line})"),
+                    ),
+                ],
+            ),
+            f,
+            4,
+            "sum(revenue.net_external_revenue)",
+        )
+    };
+    let base_of = |line: &str| {
+        at(
+            inputs(node("let base", "$80,000.00"), vec![rows(line)]),
+            f,
+            4,
+            "let base = sum(revenue.net_external_revenue)",
+        )
+    };
+    let base = || base_of("2");
+    let fee = || {
+        at(
+            facts(
+                inputs(node("let fee", "$8,000.00"), vec![base()]),
+                &[("rate", "10.00%")],
+            ),
+            f,
+            5,
+            "let fee = base * 10%",
+        )
+    };
+    let mut moved = base();
+    moved.source = moved.source.map(|s| {
+        let mut s = (*s).clone();
+        s.column = 9;
+        std::sync::Arc::new(s)
+    });
+    let line_node = |label: &str, value: &str, at_line: u32, used: Vec<TraceNode>| {
+        at(
+            inputs(node(&format!("line \"{label}\""), value), used),
+            f,
+            at_line,
+            &format!("line \"{label}\" gl 4790 = …"),
+        )
+    };
+    let lines = vec![
+        line(
+            "Fee",
+            "4790",
+            dec!(8000.00),
+            &[],
+            line_node("Fee", "$8,000.00", 7, vec![fee()]),
+        ),
+        line(
+            "Bonus",
+            "4790",
+            dec!(88000.00),
+            &[],
+            line_node("Bonus", "$88,000.00", 8, vec![base(), fee()]),
+        ),
+        line(
+            "Check",
+            "4790",
+            dec!(168000.00),
+            &[],
+            line_node("Check", "$168,000.00", 9, vec![base_of("3"), moved, fee()]),
+        ),
+    ];
+    invoice("0500-202503-01-01", "0500", lines)
+}
