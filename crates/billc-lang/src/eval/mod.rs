@@ -409,7 +409,8 @@ impl<'p> Machine<'p> {
             amount: Amount::of(value),
         };
         match &e.kind {
-            ExprKind::Lit(v) => value_term(v, None, self.loc(e.span)),
+            // A constant folded into a literal keeps its name (`CLAIMS_ACCOUNTS`).
+            ExprKind::Lit(v) => value_term(v, self.constant_name(e), self.loc(e.span)),
             ExprKind::Binary(o, a, b) => op(
                 o.symbol(),
                 vec![self.term(a, frame, depth + 1), self.term(b, frame, depth + 1)],
@@ -805,6 +806,13 @@ impl<'p> Machine<'p> {
         let mut todo = vec![cond];
         while let Some(e) = todo.pop() {
             match &e.kind {
+                ExprKind::Lit(v) => {
+                    if let Some(name) = self.constant_name(e)
+                        && !names.iter().any(|(n, _)| *n == name)
+                    {
+                        names.push((name, v.display()));
+                    }
+                }
                 ExprKind::Local(_) | ExprKind::BodyRef(_) => {
                     let name = self.source_text(e.span);
                     if names.iter().any(|(n, _)| *n == name) {
@@ -831,6 +839,18 @@ impl<'p> Machine<'p> {
         }
         let values: Vec<String> = names.iter().map(|(n, v)| format!("{n} = {v}")).collect();
         format!("{text} ({})", values.join("; "))
+    }
+
+    /// The name a literal was written as, when it is a constant folded at check time
+    /// (`CLAIMS_ACCOUNTS`): its source text is a name, not the literal itself.
+    fn constant_name(&self, e: &Expr) -> Option<String> {
+        let text = self.source_text(e.span);
+        let mut chars = text.chars();
+        let is_name = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !matches!(text.as_str(), "true" | "false")
+            && !matches!(&e.kind, ExprKind::Lit(Value::Enum(_)));
+        is_name.then_some(text)
     }
 
     fn source_text(&self, span: Span) -> String {
