@@ -242,27 +242,16 @@ impl<'p> Machine<'p> {
         // Past MAX_TRACE_DEPTH nested nodes, a let or line is a node without inputs: a chain of
         // thousands of lets would make a trace as deep, and every pass over it (writing,
         // reading, printing, freeing) would recurse as deep.
-        let cut = cx.tracing && self.trace.len() > MAX_TRACE_DEPTH;
+        let cut = cx.tracing && !self.room_to_trace();
         let inner_cx = Cx {
             row: None,
             tracing: cx.tracing && !cut,
             ..cx.clone()
         };
-        if inner_cx.tracing {
-            self.trace.push(Vec::new());
-            self.seen.push(Frame {
-                depth: self.trace.len(),
-                ..Frame::default()
-            });
-        }
-        let result = self.eval(&slot.expr, &scope, &inner_cx);
-        let (children, seen) = if inner_cx.tracing {
-            (
-                self.trace.pop().unwrap_or_default(),
-                self.seen.pop().unwrap_or_default(),
-            )
+        let (result, children, seen) = if inner_cx.tracing {
+            self.in_frame(&slot.expr, &scope, &inner_cx)
         } else {
-            (Vec::new(), Frame::default())
+            (self.eval(&slot.expr, &scope, &inner_cx), Vec::new(), Frame::default())
         };
         self.busy.pop();
         let mut v = result?;
@@ -350,6 +339,16 @@ impl<'p> Machine<'p> {
         cx: &Cx<'p>,
         make: impl FnOnce(&Self, &Value, Option<Term>, Vec<Arc<TraceNode>>) -> TraceNode,
     ) -> R<(Value, TraceNode)> {
+        let (result, inputs, frame) = self.in_frame(body, scope, cx);
+        let value = result?;
+        let formula = formula_worth_showing(self.term(body, &frame, 0), inputs.len());
+        let node = make(self, &value, formula, inputs);
+        Ok((value, node))
+    }
+
+    /// Evaluates `body` in a trace frame and a formula frame of its own: the result, the nodes it
+    /// recorded and what its parts evaluated to (the one place both frames are pushed and popped).
+    fn in_frame(&mut self, body: &'p Expr, scope: &Scope<'p>, cx: &Cx<'p>) -> (R<Value>, Vec<Arc<TraceNode>>, Frame) {
         self.trace.push(Vec::new());
         self.seen.push(Frame {
             depth: self.trace.len(),
@@ -358,10 +357,12 @@ impl<'p> Machine<'p> {
         let result = self.eval(body, scope, cx);
         let inputs = self.trace.pop().unwrap_or_default();
         let frame = self.seen.pop().unwrap_or_default();
-        let value = result?;
-        let formula = formula_worth_showing(self.term(body, &frame, 0), inputs.len());
-        let node = make(self, &value, formula, inputs);
-        Ok((value, node))
+        (result, inputs, frame)
+    }
+
+    /// Whether a node nested here still gets a trace frame of its own ([`MAX_TRACE_DEPTH`]).
+    fn room_to_trace(&self) -> bool {
+        self.trace.len() <= MAX_TRACE_DEPTH
     }
 
     /// Notes what the part of the traced slot's expression at `at` evaluated to (only in the
@@ -484,9 +485,13 @@ impl<'p> Machine<'p> {
     /// Notes the value of a traced part: a let or line, or a builtin that recorded its node, is
     /// that input of the formula; a local notes itself ([`Machine::local`]).
     fn saw(&mut self, e: &'p Expr, value: &Value, before: usize) {
+        // Most traced evaluation is outside a formula's own frame (a builtin's arguments, a
+        // window's months): nothing to note, and no value to copy.
+        if matches!(e.kind, ExprKind::Local(_)) || self.frame().is_none() {
+            return;
+        }
         let after = self.trace.last().map_or(0, Vec::len);
         let node = match &e.kind {
-            ExprKind::Local(_) => return,
             // A let, line or function call records exactly its own node (`lines` records the
             // lines it adds).
             ExprKind::BodyRef(_) | ExprKind::Call(..) if after == before + 1 => Some(before),
@@ -520,7 +525,7 @@ impl<'p> Machine<'p> {
                 // Past MAX_TRACE_DEPTH nested frames a call is no node of its own (a chain of
                 // thousands of functions would make a trace as deep, and every pass over it with
                 // it): its value stands in its caller's formula.
-                if !cx.tracing || self.trace.is_empty() || self.trace.len() > MAX_TRACE_DEPTH {
+                if !cx.tracing || self.trace.is_empty() || !self.room_to_trace() {
                     return self.eval(&f.body, &inner, &body_cx);
                 }
                 // Traced, a call is a node of its own: the function's formula over its arguments
@@ -844,12 +849,22 @@ impl<'p> Machine<'p> {
     /// The name a literal was written as, when it is a constant folded at check time
     /// (`CLAIMS_ACCOUNTS`): its source text is a name, not the literal itself.
     fn constant_name(&self, e: &Expr) -> Option<String> {
+        if matches!(&e.kind, ExprKind::Lit(Value::Enum(_))) {
+            return None;
+        }
+        let first = self
+            .plan
+            .and_then(|p| p.sources.files.get(e.span.file.0 as usize))
+            .and_then(|(_, text)| text.get(e.span.range()))
+            .and_then(|t| t.chars().next());
+        if !first.is_some_and(|c| c.is_ascii_alphabetic()) {
+            return None;
+        }
         let text = self.source_text(e.span);
         let mut chars = text.chars();
         let is_name = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
             && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !matches!(text.as_str(), "true" | "false")
-            && !matches!(&e.kind, ExprKind::Lit(Value::Enum(_)));
+            && !matches!(text.as_str(), "true" | "false");
         is_name.then_some(text)
     }
 
@@ -952,7 +967,7 @@ impl<'p> Call<'p> for BuiltinCall<'_, 'p> {
         let Some(Some(e)) = self.args.get(i) else {
             return Ok(None);
         };
-        if !self.cx.tracing || self.m.trace.len() > MAX_TRACE_DEPTH {
+        if !self.cx.tracing || !self.m.room_to_trace() {
             return Ok(Some((self.m.eval(e, self.scope, &self.cx.in_month(month))?, None)));
         }
         let cx = Cx {
