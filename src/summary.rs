@@ -135,8 +135,8 @@ impl Tally {
 pub struct Measures {
     pub rows: u64,
     pub bytes: u64,
-    /// Contracts, data, evaluation, output.
-    pub phases: [std::time::Duration; 4],
+    /// Contracts, data, evaluation, ledger, output.
+    pub phases: [std::time::Duration; 5],
 }
 
 /// `n / unit` with `places` decimals, rounded half up: `fixed(1_234, 1_000, 2)` is `1.23`.
@@ -205,9 +205,9 @@ pub fn summary(report: &RunReport, tally: &Tally, measures: &Measures, dir: &Pat
         tally.bad_rows
     ));
     s.push_str(&format!("  time       {:>8}s  ({rate} M rows/s)\n", seconds(total)));
-    let [c, d, e, o] = measures.phases.map(seconds);
+    let [c, d, e, l, o] = measures.phases.map(seconds);
     s.push_str(&format!(
-        "  phases     contracts {c}s, data {d}s, evaluation {e}s, output {o}s\n"
+        "  phases     contracts {c}s, data {d}s, evaluation {e}s, ledger {l}s, output {o}s\n"
     ));
     s.push_str(&format!("  written    {}\n", dir.display()));
     s

@@ -254,6 +254,7 @@ fn a_clean_run_says_so_and_exits_0() {
   exceptions         0
   input              4 rows, 0.0 MB, 0 bad
   written    <out>/2025-06
+  ledger     run 1 in <out>/billing.db: 2 new, 0 unchanged, 0 replaced, 0 credit notes, 0 withdrawn
 "
     );
 }
@@ -271,6 +272,7 @@ fn a_refused_run_says_run_refused_and_counts_nothing_as_failed() {
   exceptions         2  (bad_row 1, run_refused 1)
   input              5 rows, 0.0 MB, 1 bad
   written    <out>/2025-06
+  ledger     run 1 in <out>/billing.db: recorded as refused (no invoice changed)
 "
     );
     assert_eq!(
@@ -296,6 +298,7 @@ fn a_run_skipping_bad_sites_counts_them_as_skipped() {
   exceptions         3  (bad_row 1, site_skipped 1, unmatched_data 1)
   input              5 rows, 0.0 MB, 1 bad
   written    <out>/2025-06
+  ledger     run 1 in <out>/billing.db: 1 new, 0 unchanged, 0 replaced, 0 credit notes, 0 withdrawn
 "
     );
     assert_eq!(
@@ -322,6 +325,7 @@ fn a_failed_contract_is_counted_as_failed() {
   exceptions         1  (contract_failed 1)
   input              4 rows, 0.0 MB, 0 bad
   written    <out>/2025-06
+  ledger     run 1 in <out>/billing.db: 2 new, 0 unchanged, 0 replaced, 0 credit notes, 0 withdrawn
 "
     );
     assert_eq!(

@@ -11,7 +11,7 @@
 //! measured run's duration; after each kill the period folder must be byte-identical to one
 //! reference set. The assertions hold whatever the timing: a kill that comes too late only finds a
 //! finished run, which must also be whole. Finally a run must succeed (the OS released the lock)
-//! and leave no hidden leftovers.
+//! and leave no hidden leftovers. (Each run has a ledger of its own here: see [`start`].)
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -45,13 +45,21 @@ fn old_data(root: &Path) -> PathBuf {
     dir
 }
 
+/// Each run records into a ledger of its own (beside `out`), so that its invoices keep version 01
+/// and the folders compare with the references: what a kill does to the ledger is
+/// `tests/ledger_kill.rs`'s.
 #[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
 fn start(data: &Path, out: &Path) -> Child {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let ledger = out.with_extension(format!("ledger-{n}.db"));
     Command::new(BILLC)
         .args(["run", "contracts/", "--data"])
         .arg(data)
         .args(["--period", PERIOD, "--out"])
         .arg(out)
+        .arg("--ledger")
+        .arg(ledger)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
