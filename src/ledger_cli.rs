@@ -667,9 +667,15 @@ fn print_aging(
         );
     }
     outln!(console, "receivables as of {as_of}, by days since the invoice date")?;
+    let w = rows
+        .iter()
+        .map(|r| r.key.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(5, 40);
     outln!(
         console,
-        "{:<10}  {:<28}  {:>14} {:>14} {:>14} {:>14} {:>14} {:>14}",
+        "{:<w$}  {:<28}  {:>14} {:>14} {:>14} {:>14} {:>14} {:>14}",
         "key",
         "name",
         "0-30",
@@ -694,8 +700,8 @@ fn print_aging(
         }
         outln!(
             console,
-            "{:<10}  {:<28}  {:>14} {:>14} {:>14} {:>14} {:>14} {:>14}",
-            r.key,
+            "{:<w$}  {:<28}  {:>14} {:>14} {:>14} {:>14} {:>14} {:>14}",
+            r.key.chars().take(40).collect::<String>(),
             r.name.chars().take(28).collect::<String>(),
             plain_amount(cells[0]),
             plain_amount(cells[1]),
@@ -707,7 +713,7 @@ fn print_aging(
     }
     outln!(
         console,
-        "{:<10}  {:<28}  {:>14} {:>14} {:>14} {:>14} {:>14} {:>14}",
+        "{:<w$}  {:<28}  {:>14} {:>14} {:>14} {:>14} {:>14} {:>14}",
         "total",
         "",
         plain_amount(sums[0]),
