@@ -532,7 +532,7 @@ fn run(console: &Console, args: &RunArgs) -> Outcome {
     {
         let why = format!("run refused: {why}");
         if let Err(e) =
-            billc_ledger::actions::log_refusal(&mut ledger, &actor, None, billc_ledger::roles::Action::Run, &why)
+            billc_ledger::log::log_refusal(&mut ledger, &actor, None, billc_ledger::roles::Action::Run, &why)
         {
             return fail(console, NEEDS_A_PERSON, &e);
         }

@@ -7,7 +7,13 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const CRATES: [&str; 4] = ["billc-lang", "billc-data", "billc-billing", "billc-powerbill"];
+const CRATES: [&str; 5] = [
+    "billc-lang",
+    "billc-data",
+    "billc-billing",
+    "billc-ledger",
+    "billc-powerbill",
+];
 
 /// The module order written in a crate's `lib.rs` doc: the `` [`name`] `` links after "bottom to
 /// top", up to the first one followed by a full stop.

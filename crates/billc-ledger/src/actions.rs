@@ -14,9 +14,10 @@
 //! | `credit` | sent, partially_paid, paid, disputed | (unchanged) + a draft credit note for all of it |
 //! | `adjust` | unsent: superseded + the next version with the line; sent: a credit note + a replacement with it |
 
+use crate::balance::settled_status;
+use crate::log::{refusal_event, transition};
 use crate::model::{Document, Kind, Line, Status};
-use crate::payments::settled_status;
-use crate::record::{self, Book, credit_note, transition};
+use crate::record::{self, Book, credit_note};
 use crate::roles::Action;
 use crate::store::{Db, NewEvent};
 use crate::{Actor, LedgerError};
@@ -118,38 +119,6 @@ pub struct Refused {
 pub struct Outcome {
     pub done: Vec<Done>,
     pub refused: Vec<Refused>,
-}
-
-/// Logs a refusal in its own transaction (for refusals found before any write).
-pub fn log_refusal(
-    store: &mut crate::Store,
-    actor: &Actor,
-    document: Option<i64>,
-    action: Action,
-    why: &str,
-) -> Result<(), LedgerError> {
-    store.write(|db| refusal_event(db, actor, document, action.as_str(), why))
-}
-
-fn refusal_event(
-    db: &Db<'_>,
-    actor: &Actor,
-    document: Option<i64>,
-    command: &str,
-    why: &str,
-) -> Result<(), LedgerError> {
-    db.append_event(&NewEvent {
-        at: &actor.at,
-        actor: &actor.name,
-        action: "refused",
-        document,
-        run: None,
-        from: None,
-        to: None,
-        reason: why,
-        detail: serde_json::json!({ "command": command }).to_string(),
-    })?;
-    Ok(())
 }
 
 /// Runs a status command over a selection, in one transaction.

@@ -1,18 +1,22 @@
 //! billc-ledger: the billing system of record. Every run, every version of every invoice, every
 //! status change, payment and credit note, in one SQLite file (README → "The ledger").
 //!
-//! Modules, bottom to top (a module imports only modules listed before it): [`model`] (the
-//! vocabulary: statuses, documents, events), [`digest`] (content digests and the audit log's hash
-//! chain), [`store`] (the one module that knows SQL), [`roles`] (who may do what), [`record`] (a run
-//! into versions: unchanged, replaced, credited), [`actions`] (approve, reject, send, void,
-//! dispute, credit, adjust, close), [`payments`] (payment import and aging), [`verify`] (the chain
-//! and the invariants recomputed).
+//! Modules, bottom to top (a module imports only modules listed before it): [`model`], [`digest`],
+//! [`store`], [`roles`], [`log`], [`balance`], [`record`], [`actions`], [`payments`], [`verify`].
+//! [`model`] is the vocabulary (statuses, documents, events); [`digest`] the content digests and
+//! the audit log's hash chain; [`store`] the one module that knows SQL; [`roles`] who may do what;
+//! [`log`] status changes and refusals as events; [`balance`] what a document owes; [`record`] a
+//! run into versions (unchanged, superseded, credit note and replacement, withdrawn); [`actions`]
+//! approve, reject, send, void, dispute, credit, adjust, close; [`payments`] payment import and
+//! aging; [`verify`] the chain and the invariants recomputed.
 //!
 //! Above the billing crate (it reads a run's [`billc_billing::invoice::Invoice`]s); below the
 //! command line. It never prints: what it did and what it refused are returned as values.
 
 pub mod actions;
+pub mod balance;
 pub mod digest;
+pub mod log;
 pub mod model;
 pub mod payments;
 pub mod record;

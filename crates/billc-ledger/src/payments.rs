@@ -16,8 +16,10 @@
 //! is not a date, an empty reference, a reference twice) imports nothing either, and every bad row
 //! is named with its line. One file is one transaction.
 
+use crate::balance::{owed, settled_status};
+use crate::log::transition;
 use crate::model::{Customer, Document, Kind, Payment, Status};
-use crate::record::{ancestry, transition};
+use crate::record::ancestry;
 use crate::roles::Action;
 use crate::store::{Db, NewEvent};
 use crate::{Actor, LedgerError};
@@ -26,47 +28,6 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// What a sent invoice still owes: its total less the payments applied and the sent credit notes
-/// that correct it.
-pub fn owed(db: &Db<'_>, doc: &Document) -> Result<Decimal, LedgerError> {
-    let paid = db.paid(doc.id)?;
-    let credited = credited(db, doc)?;
-    doc.content
-        .total
-        .checked_sub(paid)
-        .and_then(|o| o.checked_sub(credited))
-        .ok_or_else(|| LedgerError::Input(format!("{}: the balance overflows", doc.number)))
-}
-
-/// What sent credit notes have credited on `doc` (a positive amount).
-pub fn credited(db: &Db<'_>, doc: &Document) -> Result<Decimal, LedgerError> {
-    db.credit_notes_of(doc.id)?
-        .iter()
-        .filter(|n| n.status.was_sent())
-        .try_fold(Decimal::ZERO, |acc, n| acc.checked_sub(n.content.total))
-        .ok_or_else(|| LedgerError::Input(format!("{}: credits overflow", doc.number)))
-}
-
-/// The status of a sent invoice from what was paid and credited on it (not disputed).
-pub fn settled_status(db: &Db<'_>, doc: &Document) -> Result<Status, LedgerError> {
-    if doc.content.kind == Kind::CreditNote {
-        return Ok(Status::Sent);
-    }
-    let paid = db.paid(doc.id)?;
-    let owed = owed(db, doc)?;
-    Ok(if owed > Decimal::ZERO {
-        if paid.is_zero() && credited(db, doc)?.is_zero() {
-            Status::Sent
-        } else {
-            Status::PartiallyPaid
-        }
-    } else if paid.is_zero() {
-        Status::Credited
-    } else {
-        Status::Paid
-    })
-}
 
 /// One row of a payments file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -180,7 +141,7 @@ pub fn import(store: &mut crate::Store, actor: &Actor, file: &Path, text: &str) 
     if let Some(roles) = &actor.roles
         && let Err(why) = roles.allows(&actor.name, Action::ImportPayments)
     {
-        crate::actions::log_refusal(store, actor, None, Action::ImportPayments, &why)?;
+        crate::log::log_refusal(store, actor, None, Action::ImportPayments, &why)?;
         return Err(LedgerError::Input(format!("payments import refused: {why}")));
     }
     store.write(|db| {

@@ -25,6 +25,7 @@
 //! re-run keeps them (RULES.md §13). Customers over their credit limit (own or a parent's) make the
 //! run's new versions `needs_approval`, and an exception says why.
 
+use crate::log::transition;
 use crate::model::{Content, Customer, Document, Kind, Line, Status};
 use crate::store::{Db, NewDocument, NewEvent, RunCounts};
 use crate::{Actor, LedgerError, number_of, split_number};
@@ -487,33 +488,6 @@ fn supersede(
     Ok(())
 }
 
-/// Writes a status change and its event.
-#[allow(clippy::too_many_arguments, reason = "one event's fields")]
-pub fn transition(
-    db: &Db<'_>,
-    actor: &Actor,
-    run: Option<i64>,
-    doc: &Document,
-    to: Status,
-    action: &str,
-    why: &str,
-    detail: String,
-) -> Result<(), LedgerError> {
-    db.set_status(doc.id, to)?;
-    db.append_event(&NewEvent {
-        at: &actor.at,
-        actor: &actor.name,
-        action,
-        document: Some(doc.id),
-        run,
-        from: Some(doc.status),
-        to: Some(to),
-        reason: why,
-        detail,
-    })?;
-    Ok(())
-}
-
 /// A credit note for the whole of a sent invoice: every line negated, dated today, the next
 /// version of its base, `draft` (it is approved and sent like any document).
 pub fn credit_note(
@@ -643,7 +617,7 @@ fn exposure(db: &Db<'_>) -> Result<BTreeMap<String, Decimal>, LedgerError> {
         let owed = if d.status.is_open() {
             d.content.total
         } else if d.status.is_receivable() {
-            crate::payments::owed(db, &d)?
+            crate::balance::owed(db, &d)?
         } else {
             continue;
         };
