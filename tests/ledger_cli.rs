@@ -163,3 +163,54 @@ fn a_month_in_the_ledger() {
     go(&["ledger", "verify", "--ledger", l]);
     insta::assert_snapshot!(log);
 }
+
+#[test]
+fn a_run_by_someone_whose_role_does_not_allow_it_is_refused_and_logged() {
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("roles.csv"), "user,role\nana,billing_admin\naudrey,auditor\n").unwrap();
+    let o = out.to_str().unwrap();
+    let l = out.join("billing.db");
+    let l = l.to_str().unwrap();
+    let run = |who: &'static str| {
+        [
+            "run",
+            "contracts/",
+            "--data",
+            "examples/data",
+            "--period",
+            "2025-03",
+            "--out",
+            o,
+            "--by",
+            who,
+        ]
+    };
+    let mut log = step(&out, &run("audrey"));
+    assert!(!out.join("2025-03").exists(), "a refused run publishes nothing");
+    log.push_str(&step(&out, &run("ana")));
+    log.push_str(&step(&out, &["ledger", "runs", "--ledger", l]));
+    let (_, history, _) = billc(&[
+        "ledger",
+        "history",
+        "9001-202503-01-01",
+        "--ledger",
+        l,
+        "--format",
+        "json",
+    ]);
+    let history: serde_json::Value = serde_json::from_str(&history).unwrap();
+    assert_eq!(history[0]["document"]["status"], "draft");
+    let (code, verify, _) = billc(&["ledger", "verify", "--ledger", l, "--format", "json"]);
+    let verify: serde_json::Value = serde_json::from_str(&verify).unwrap();
+    assert_eq!(
+        (
+            code,
+            verify["events"].as_u64(),
+            verify["breaks"].as_array().map(Vec::len)
+        ),
+        (0, Some(47), Some(0))
+    );
+    insta::assert_snapshot!(log);
+}
