@@ -730,7 +730,7 @@ fn print_aging(
 pub fn run_input(
     args: &crate::RunArgs,
     compiled: &billc_billing::period::Compiled,
-    _data: &billc_data::DataSet,
+    data: &billc_data::DataSet,
     report: &billc_billing::run::RunReport,
     started_at: String,
 ) -> billc_ledger::record::RunInput {
@@ -750,8 +750,23 @@ pub fn run_input(
         options: options.to_string(),
         refused: report.refused,
         contracts: compiled.plans.iter().map(|p| p.file.clone()).collect(),
-        customers: Vec::new(),
-        site_customers: std::collections::BTreeMap::new(),
+        customers: data
+            .customers
+            .values()
+            .map(|c| billc_ledger::model::Customer {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                parent: c.parent.clone(),
+                credit_limit: c.credit_limit,
+                payment_terms: c.payment_terms.clone(),
+                billing_contacts: c.billing_contacts.clone(),
+            })
+            .collect(),
+        site_customers: data
+            .sites
+            .values()
+            .filter_map(|s| Some((s.site.clone(), s.customer.clone()?)))
+            .collect(),
     }
 }
 

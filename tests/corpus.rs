@@ -53,6 +53,25 @@ contract "0239" {
 
 /// The June 2025 rows that bill cleanly: the small files and statistics and gl at the top, the
 /// month's revenue and timesheets in its month folder (as finance exports them).
+/// A customer master for the two sites: a parent account over the inn.
+const CUSTOMERS: &str = "customer,name,parent,billing_contacts,credit_limit,payment_terms\n\
+                         HOT,Hotel Corp,,ap@hotel.example;billing@hotel.example,50000.00,Due in 30 Days\n\
+                         GRP,Group,,,,\n\
+                         INN,Inn Ltd,GRP,ap@inn.example,,\n";
+
+/// Adds a `customer` column to sites.csv (0238 → HOT, 0239 → INN) and, unless `customers` is
+/// empty, writes customers.csv.
+fn with_customers(dir: &Path, customers: &str) {
+    edit(dir, "sites.csv", |t| {
+        t.replacen("billing_email\n", "billing_email,customer\n", 1)
+            .replace("a@b.example\n", "a@b.example,HOT\n")
+            .replace("c@d.example\n", "c@d.example,INN\n")
+    });
+    if !customers.is_empty() {
+        write(dir, "customers.csv", customers);
+    }
+}
+
 fn base_files() -> Vec<(&'static str, String)> {
     vec![
         (
@@ -433,6 +452,47 @@ fn cases() -> Vec<(&'static str, i32, Change)> {
         ("billing after the close date", 0, Box::new(|d| edit(d, "sites.csv", |t| t.replace("2020-01-01,,", "2020-01-01,2025-05-31,")))),
         ("billing before the start date", 0, Box::new(|d| edit(d, "sites.csv", |t| t.replace("2020-01-01,,", "2025-07-01,,")))),
         ("a contract site missing from sites.csv", 1, Box::new(|d| edit(d, "sites.csv", |t| t.replace("0239,Inn,02-02-0239-,2020-01-01,,V2,c@d.example\n", "")))),
+        // ------------------------------------------------------------ the customer master
+        ("customers.csv and a customer column in sites.csv", 0, Box::new(|d| with_customers(d, CUSTOMERS))),
+        ("a customer column without customers.csv", 0, Box::new(|d| with_customers(d, ""))),
+        (
+            "a customer listed twice",
+            1,
+            Box::new(|d| with_customers(d, &format!("{CUSTOMERS}HOT,Hotel again,,,,\n"))),
+        ),
+        (
+            "a customer whose parent is unknown",
+            1,
+            Box::new(|d| with_customers(d, &CUSTOMERS.replace("INN,Inn Ltd,GRP", "INN,Inn Ltd,NOPE"))),
+        ),
+        (
+            "a cycle of parent accounts",
+            1,
+            Box::new(|d| with_customers(d, &CUSTOMERS.replace("GRP,Group,,", "GRP,Group,INN,"))),
+        ),
+        (
+            "a billing contact that is no e-mail address",
+            1,
+            Box::new(|d| with_customers(d, &CUSTOMERS.replace("ap@hotel.example", "ap at hotel"))),
+        ),
+        (
+            "a negative credit limit",
+            1,
+            Box::new(|d| with_customers(d, &CUSTOMERS.replace("50000.00", "-1.00"))),
+        ),
+        (
+            "a credit limit that is no amount",
+            1,
+            Box::new(|d| with_customers(d, &CUSTOMERS.replace("50000.00", "50k"))),
+        ),
+        (
+            "a site naming a customer customers.csv does not list",
+            1,
+            Box::new(|d| {
+                with_customers(d, CUSTOMERS);
+                edit(d, "sites.csv", |t| t.replace(",HOT\n", ",HOTEL\n"));
+            }),
+        ),
         ("revenue far from its forecast", 0, Box::new(|d| edit(d, "forecast.csv", |t| t.replace("1000.00", "90000.00")))),
     ]
 }

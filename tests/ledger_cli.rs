@@ -158,6 +158,16 @@ fn a_month_in_the_ledger() {
     go(&["payments", "import", p, "--ledger", l, "--by", "ana"]);
     go(&["payments", "import", p, "--ledger", l, "--by", "ana"]);
     go(&["ledger", "aging", "--as-of", "2025-05-15", "--ledger", l]);
+    go(&[
+        "ledger",
+        "aging",
+        "--as-of",
+        "2025-05-15",
+        "--by",
+        "parent",
+        "--ledger",
+        l,
+    ]);
     go(&["ledger", "history", "9001-202503-01", "--ledger", l]);
     go(&["ledger", "runs", "--ledger", l]);
     go(&["ledger", "verify", "--ledger", l]);

@@ -122,6 +122,25 @@ pub struct Site {
     pub close_date: Option<NaiveDate>,
     pub vendor_id: String,
     pub billing_email: String,
+    /// The `customer` column (optional in the file): a customer id of `customers.csv`; `None` when
+    /// the column is absent or the field empty.
+    pub customer: Option<String>,
+    pub line: u32,
+}
+
+/// A row of `customers.csv` (DATA.md): the customer master. Kept rows always have a kept parent,
+/// so every chain of parents ends at a root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Customer {
+    pub id: String,
+    pub name: String,
+    /// The parent account's id (every Disney property under one parent), or none.
+    pub parent: Option<String>,
+    /// E-mail addresses.
+    pub billing_contacts: Vec<String>,
+    /// `None`: no limit.
+    pub credit_limit: Option<Decimal>,
+    pub payment_terms: String,
     pub line: u32,
 }
 
@@ -177,6 +196,12 @@ pub struct DataSet {
     buckets: Buckets,
     tables: [Table; 4],
     pub sites: BTreeMap<String, Site>,
+    /// `customers.csv`, by id (empty when there is none).
+    pub customers: BTreeMap<String, Customer>,
+    /// Whether the data directory has a `customers.csv` (then every site's `customer` must be in it).
+    pub has_customers: bool,
+    /// Customer ids whose rows of `customers.csv` are bad (a site naming one says so).
+    bad_customers: BTreeSet<String>,
     forecast: FxHashMap<(String, YearMonth), Decimal>,
     indexes: FxHashMap<(String, YearMonth), Decimal>,
     adhoc: BTreeMap<(String, YearMonth), Vec<AdhocItem>>,
@@ -256,6 +281,9 @@ pub fn load(dir: &Path, options: LoadOptions<'_>) -> Result<DataSet, LoadError> 
         },
         tables: Default::default(),
         sites: BTreeMap::new(),
+        customers: BTreeMap::new(),
+        has_customers: false,
+        bad_customers: BTreeSet::new(),
         forecast: FxHashMap::default(),
         indexes: FxHashMap::default(),
         adhoc: BTreeMap::new(),
@@ -384,8 +412,35 @@ impl DataSet {
         groups: Option<&InvoiceGroups>,
     ) {
         let mut bad = read.bad;
+        let mut customers = Vec::new();
         for row in read.rows_out {
             match row {
+                tables::SmallRow::Customer(c) => customers.push(c),
+                tables::SmallRow::Site(site)
+                    if self.has_customers
+                        && site.customer.as_ref().is_some_and(|c| !self.customers.contains_key(c)) =>
+                {
+                    bad.push(BadRow::new(
+                        &read.file,
+                        site.line,
+                        BadKind::UnknownCustomer,
+                        {
+                            let c = site.customer.as_deref().unwrap_or_default();
+                            if self.bad_customers.contains(c) {
+                                format!(
+                                    "site {} names customer {c}, whose row of customers.csv is bad",
+                                    site.site
+                                )
+                            } else {
+                                format!(
+                                    "site {} names customer {c}, which customers.csv does not list",
+                                    site.site
+                                )
+                            }
+                        },
+                        Some(site.site.clone()),
+                    ));
+                }
                 tables::SmallRow::Site(site) => {
                     if let Some(first) = self.sites.get(&site.site) {
                         bad.push(BadRow::new(
@@ -457,10 +512,131 @@ impl DataSet {
                 }
             }
         }
+        if read.file.ends_with("customers.csv") {
+            self.has_customers = true;
+            for c in self.take_customers(customers, &read.file, &mut bad) {
+                keys.push((c.id.clone(), None));
+                self.customers.insert(c.id.clone(), c);
+            }
+        }
         if let Some(f) = self.files.last_mut() {
             f.bad = bad.len() as u64;
         }
         self.bad_rows.extend(bad);
+    }
+
+    /// The good customers of a `customers.csv`: a duplicate id, an unknown parent and a cycle of
+    /// parents are bad rows, and so is a customer whose parent is one (so that every kept chain of
+    /// parents ends at a kept root).
+    fn take_customers(&mut self, rows: Vec<Customer>, file: &str, bad: &mut Vec<BadRow>) -> Vec<Customer> {
+        let mut by_id: BTreeMap<String, Customer> = BTreeMap::new();
+        for c in rows {
+            let clash = by_id
+                .get(&c.id)
+                .or_else(|| self.customers.get(&c.id))
+                .map(|first| first.line);
+            match clash {
+                Some(first) => bad.push(BadRow::new(
+                    file,
+                    c.line,
+                    BadKind::Duplicate,
+                    format!("customer {} is listed twice (first on line {first})", c.id),
+                    None,
+                )),
+                None => {
+                    by_id.insert(c.id.clone(), c);
+                }
+            }
+        }
+        // Cycles first: each customer's chain of parents, followed until it ends or repeats.
+        let mut rejected: BTreeMap<String, (BadKind, String)> = BTreeMap::new();
+        for id in by_id.keys() {
+            let mut chain = vec![id.as_str()];
+            let mut at = id.as_str();
+            while let Some(parent) = by_id.get(at).and_then(|c| c.parent.as_deref()) {
+                if let Some(start) = chain.iter().position(|c| *c == parent) {
+                    if start == 0 {
+                        let mut cycle: Vec<&str> = chain.clone();
+                        cycle.push(parent);
+                        rejected.insert(
+                            id.clone(),
+                            (
+                                BadKind::ParentCycle,
+                                format!("the parents of customer {id} come back to it: {}", cycle.join(" → ")),
+                            ),
+                        );
+                    }
+                    break;
+                }
+                chain.push(parent);
+                at = parent;
+            }
+        }
+        // Then unknown parents, and parents that are bad rows, until nothing more is rejected.
+        loop {
+            let mut more = Vec::new();
+            for (id, c) in &by_id {
+                if rejected.contains_key(id) {
+                    continue;
+                }
+                let Some(parent) = &c.parent else { continue };
+                if rejected.contains_key(parent) {
+                    more.push((
+                        id.clone(),
+                        format!("the parent {parent} of customer {id} is itself a bad row"),
+                    ));
+                } else if !by_id.contains_key(parent) {
+                    more.push((
+                        id.clone(),
+                        format!("the parent `{parent}` of customer {id} is no customer of customers.csv"),
+                    ));
+                }
+            }
+            if more.is_empty() {
+                break;
+            }
+            for (id, why) in more {
+                rejected.insert(id, (BadKind::UnknownParent, why));
+            }
+        }
+        let mut good = Vec::new();
+        for (id, c) in by_id {
+            match rejected.remove(&id) {
+                Some((kind, why)) => {
+                    self.bad_customers.insert(id);
+                    bad.push(BadRow::new(file, c.line, kind, why, None));
+                }
+                None => good.push(c),
+            }
+        }
+        good
+    }
+
+    /// A customer of `customers.csv`.
+    pub fn customer(&self, id: &str) -> Option<&Customer> {
+        self.customers.get(id)
+    }
+
+    /// The customer a site's `customer` column names.
+    pub fn site_customer(&self, site: &str) -> Option<&Customer> {
+        self.sites
+            .get(site)
+            .and_then(|s| s.customer.as_deref())
+            .and_then(|c| self.customers.get(c))
+    }
+
+    /// A customer's parents, nearest first, up to the root.
+    pub fn ancestors(&self, id: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let mut at = id;
+        while let Some(parent) = self.customers.get(at).and_then(|c| c.parent.as_deref()) {
+            if out.contains(&parent) || parent == id {
+                break;
+            }
+            out.push(parent);
+            at = parent;
+        }
+        out
     }
 
     /// The site master row of a site.

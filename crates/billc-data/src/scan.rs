@@ -18,7 +18,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The file names DATA.md gives (without `.csv`), in the order they are listed there.
-pub const DATA_FILES: [&str; 8] = [
+pub const DATA_FILES: [&str; 9] = [
+    "customers",
     "sites",
     "revenue",
     "statistics",

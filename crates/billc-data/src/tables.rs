@@ -13,7 +13,7 @@
 //! its group key: a second row for it is `duplicate_row` when its balance is equal, else
 //! `duplicate_key`. Timesheet rows may repeat (one row per shift, no employee column).
 
-use super::{LoadError, Site, Source};
+use super::{Customer, LoadError, Site, Source};
 use crate::csvio::{self, Chunk, Record, Records};
 use crate::dedup::{Prints, Repeat, Repeated, Repeats};
 use crate::parse::{self, DecimalError};
@@ -80,6 +80,14 @@ pub enum BadKind {
     BadIndexValue,
     /// Summing the row would overflow an exact decimal.
     Overflow,
+    /// A billing contact of `customers.csv` that is not an e-mail address.
+    BadEmail,
+    /// A customer's `parent` is no customer of `customers.csv` (or is itself a bad row).
+    UnknownParent,
+    /// A customer's chain of parents comes back to it.
+    ParentCycle,
+    /// A site's `customer` is no customer of `customers.csv`.
+    UnknownCustomer,
 }
 
 impl BadKind {
@@ -108,6 +116,10 @@ impl BadKind {
             BadKind::UndeclaredGroup => "undeclared_group",
             BadKind::BadIndexValue => "bad_index_value",
             BadKind::Overflow => "overflow",
+            BadKind::BadEmail => "bad_email",
+            BadKind::UnknownParent => "unknown_parent",
+            BadKind::ParentCycle => "parent_cycle",
+            BadKind::UnknownCustomer => "unknown_customer",
         }
     }
 }
@@ -183,6 +195,8 @@ fn line32(line: u64) -> u32 {
 struct Columns {
     positions: Vec<usize>,
     width: usize,
+    /// The optional `customer` column of `sites.csv`, when the header has it.
+    customer: Option<usize>,
 }
 
 fn map_columns(source: &Source, header: &[String], required: &[&str]) -> Result<Columns, LoadError> {
@@ -211,6 +225,7 @@ fn map_columns(source: &Source, header: &[String], required: &[&str]) -> Result<
     Ok(Columns {
         positions,
         width: header.len(),
+        customer: header.iter().position(|h| h == "customer"),
     })
 }
 
@@ -1314,13 +1329,16 @@ fn amount_reason(name: &str, raw: &[u8], e: DecimalError) -> String {
 /// The files that are not fact tables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SmallKind {
+    /// `customers.csv`: read before `sites.csv`, whose `customer` column names its rows.
+    Customers,
     Sites,
     Forecast,
     Indexes,
     Adhoc,
 }
 
-pub const SMALL_FILES: [SmallKind; 4] = [
+pub const SMALL_FILES: [SmallKind; 5] = [
+    SmallKind::Customers,
     SmallKind::Sites,
     SmallKind::Forecast,
     SmallKind::Indexes,
@@ -1330,6 +1348,7 @@ pub const SMALL_FILES: [SmallKind; 4] = [
 impl SmallKind {
     pub fn name(self) -> &'static str {
         match self {
+            SmallKind::Customers => "customers",
             SmallKind::Sites => "sites",
             SmallKind::Forecast => "forecast",
             SmallKind::Indexes => "indexes",
@@ -1348,6 +1367,14 @@ impl SmallKind {
                 "vendor_id",
                 "billing_email",
             ],
+            SmallKind::Customers => &[
+                "customer",
+                "name",
+                "parent",
+                "billing_contacts",
+                "credit_limit",
+                "payment_terms",
+            ],
             SmallKind::Forecast => &["site", "period", "internal_revenue"],
             SmallKind::Indexes => &["index", "period", "value"],
             SmallKind::Adhoc => &["site", "period", "group", "kind", "title", "gl", "amount"],
@@ -1357,6 +1384,7 @@ impl SmallKind {
 
 /// A good row of a small file.
 pub enum SmallRow {
+    Customer(Customer),
     Site(Site),
     Forecast {
         site: String,
@@ -1535,7 +1563,65 @@ fn small_row(
                 close_date,
                 vendor_id: text(5, "vendor_id")?,
                 billing_email: text(6, "billing_email")?,
+                customer: match columns.customer {
+                    Some(k) => {
+                        let raw = rec.get(buf, k);
+                        let c = String::from_utf8(raw.to_vec()).map_err(|_| {
+                            (
+                                BadKind::NotUtf8,
+                                "`customer` is not UTF-8 text".to_owned(),
+                                Some(site.clone()),
+                            )
+                        })?;
+                        (!c.trim().is_empty()).then(|| c.trim().to_owned())
+                    }
+                    None => None,
+                },
                 site,
+                line,
+            })))
+        }
+        SmallKind::Customers => {
+            let id = text(0, "customer")?.trim().to_owned();
+            if id.is_empty() {
+                return Err((BadKind::EmptyField, "`customer` is empty".into(), None));
+            }
+            let parent = text(2, "parent")?.trim().to_owned();
+            let contacts = text(3, "billing_contacts")?;
+            let mut billing_contacts = Vec::new();
+            for c in contacts.split(';').map(str::trim).filter(|c| !c.is_empty()) {
+                let ok = c.split_once('@').is_some_and(|(user, host)| {
+                    !user.is_empty() && !host.is_empty() && !host.contains('@') && !c.contains(char::is_whitespace)
+                });
+                if !ok {
+                    return Err((
+                        BadKind::BadEmail,
+                        format!("billing contact `{c}` of customer {id} is not an e-mail address"),
+                        None,
+                    ));
+                }
+                billing_contacts.push(c.to_owned());
+            }
+            let credit_limit = if field(4).is_empty() {
+                None
+            } else {
+                let limit = decimal_of(4, "credit_limit", None)?;
+                if limit.is_sign_negative() {
+                    return Err((
+                        BadKind::BadAmount,
+                        format!("`credit_limit` {limit} of customer {id} is negative"),
+                        None,
+                    ));
+                }
+                Some(limit)
+            };
+            Ok(Some(SmallRow::Customer(Customer {
+                name: text(1, "name")?,
+                parent: (!parent.is_empty()).then_some(parent),
+                billing_contacts,
+                credit_limit,
+                payment_terms: text(5, "payment_terms")?,
+                id,
                 line,
             })))
         }
