@@ -9,8 +9,10 @@
 //!
 //! Durability: WAL journal with `synchronous = FULL`, so a committed transaction survives a crash of
 //! the process or the machine, and a `kill -9` at any moment leaves the last committed state
-//! (tested by `tests/ledger_kill.rs`). Every write of billc is one transaction begun `IMMEDIATE` (the
-//! write lock is taken first, so two writers queue instead of failing half-way).
+//! (tested by `tests/ledger_kill.rs`). A new ledger appears whole: made under another name and
+//! linked into place ([`create_whole`]), so a kill while it is made leaves no ledger rather than a
+//! file without a schema or with a hot journal. Every write of billc is one transaction begun
+//! `IMMEDIATE` (the write lock is taken first, so two writers queue instead of failing half-way).
 //!
 //! Triggers make the audit log and a document's content append-only inside SQLite itself: an
 //! `UPDATE` or `DELETE` of an event, of a line, or of a document's content columns is refused. A
@@ -29,10 +31,13 @@ use std::str::FromStr;
 pub enum StoreError {
     /// SQLite refused (the file is not a database, it is locked too long, a constraint failed, …).
     Sqlite { path: PathBuf, error: rusqlite::Error },
-    /// There is no ledger at the path (commands other than `run` never create one).
+    /// There is no ledger at the path: no file, or (read-only) a file without a schema, as a `billc
+    /// run` killed while creating it leaves (commands other than `run` never create one).
     Missing(PathBuf),
     /// The file was written by a newer billc (its schema version is above ours).
     Newer { path: PathBuf, found: u32, known: u32 },
+    /// The file system refused (creating the ledger's file).
+    Io { path: PathBuf, error: std::io::Error },
     /// A stored value cannot be read back (a hand edit put text where an amount belongs, …).
     Corrupt { path: PathBuf, what: String },
 }
@@ -41,6 +46,7 @@ impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StoreError::Sqlite { path, error } => write!(f, "{}: {error}", path.display()),
+            StoreError::Io { path, error } => write!(f, "{}: {error}", path.display()),
             StoreError::Missing(path) => write!(
                 f,
                 "{}: no ledger here (a `billc run` creates it; or give --ledger PATH)",
@@ -233,6 +239,18 @@ impl Store {
         if mode != Mode::Create && !path.is_file() {
             return Err(StoreError::Missing(path.to_path_buf()));
         }
+        if mode == Mode::Create {
+            let (dir, prefix) = creating(path);
+            // Also when the ledger exists: a creation killed between linking and removing its name.
+            remove_stale(dir, &prefix);
+            if !path.exists() {
+                create_whole(path)?;
+            }
+        }
+        Store::open_file(path, mode)
+    }
+
+    fn open_file(path: &Path, mode: Mode) -> Result<Store, StoreError> {
         let flags = match mode {
             Mode::Read => OpenFlags::SQLITE_OPEN_READ_ONLY,
             Mode::Write => OpenFlags::SQLITE_OPEN_READ_WRITE,
@@ -256,6 +274,14 @@ impl Store {
         }
         store.migrate(mode)?;
         Ok(store)
+    }
+
+    /// Closes the connection (a WAL file is checkpointed and removed when it is the file's last).
+    fn close(self) -> Result<(), StoreError> {
+        let path = self.path;
+        self.conn
+            .close()
+            .map_err(|(_, error)| StoreError::Sqlite { path, error })
     }
 
     /// The file.
@@ -284,6 +310,15 @@ impl Store {
             return Ok(());
         }
         if mode == Mode::Read {
+            // A file with no schema at all is no ledger: what a `billc run` killed between creating
+            // the file and committing its schema leaves (the next run creates the schema in it).
+            let tables: i64 = self
+                .conn
+                .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+                .map_err(sqlite)?;
+            if found == 0 && tables == 0 {
+                return Err(StoreError::Missing(self.path.clone()));
+            }
             return Err(StoreError::Corrupt {
                 path: self.path.clone(),
                 what: format!(
@@ -340,6 +375,89 @@ impl Store {
         })?;
         tx.finish().map_err(sqlite)?;
         Ok(out)
+    }
+}
+
+/// Creates the ledger at `path` whole: the file and its schema are made under a name of their own
+/// beside it (`.billing.db.creating-<pid>`), closed, and linked into place, so that `path` never
+/// names a ledger half made. A run killed while creating it leaves no ledger (and a hidden file that
+/// the next run removes), not a file whose hot rollback journal a read-only `billc ledger
+/// verify` could not roll back. A link, not a rename: of two runs creating the same ledger at once,
+/// the second keeps the first's file.
+fn create_whole(path: &Path) -> Result<(), StoreError> {
+    let io = |error| StoreError::Io {
+        path: path.to_path_buf(),
+        error,
+    };
+    let (dir, prefix) = creating(path);
+    let temp = dir.join(format!("{prefix}{}", std::process::id()));
+    remove_with_sidecars(&temp);
+    let made = Store::open_file(&temp, Mode::Create)
+        .and_then(Store::close)
+        .map_err(|e| match e {
+            // Named by the ledger's path: the temporary name is not the user's.
+            StoreError::Sqlite { error, .. } => StoreError::Sqlite {
+                path: path.to_path_buf(),
+                error,
+            },
+            other => other,
+        });
+    let linked = made.and_then(|()| match std::fs::hard_link(&temp, path) {
+        Ok(()) => Ok(()),
+        // Another run created it meanwhile: its file is the ledger.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        // A file system without hard links: a rename (which would replace a ledger made meanwhile).
+        Err(_) => std::fs::rename(&temp, path).map_err(io),
+    });
+    remove_with_sidecars(&temp);
+    linked?;
+    // The new name survives a crash of the machine too (`synchronous = FULL`'s promise).
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)
+}
+
+/// The folder of a ledger and the name, but for the process id, of the file it is created as.
+fn creating(path: &Path) -> (&Path, String) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    (dir, format!(".{name}.creating-"))
+}
+
+/// Removes a file and SQLite's files beside it, if there are any.
+fn remove_with_sidecars(file: &Path) {
+    for suffix in ["", "-journal", "-wal", "-shm"] {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(name));
+    }
+}
+
+/// Removes what a killed creation left in `dir`: the files `<prefix><pid>` (and their journals)
+/// whose process is gone. Only where `/proc` says which processes run; best effort.
+fn remove_stale(dir: &Path, prefix: &str) {
+    let proc = Path::new("/proc/self");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    if !proc.is_dir() {
+        return;
+    }
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(prefix) else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or_default();
+        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_file(e.path());
+        }
     }
 }
 
@@ -1257,4 +1375,63 @@ pub struct RunCounts {
     pub credit_notes: i64,
     pub withdrawn: i64,
     pub exceptions: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a `billc run` killed between creating the file and committing its schema leaves is no
+    /// ledger to a reader, and the next run creates the schema in it.
+    #[test]
+    fn a_file_without_a_schema_is_no_ledger_until_a_run_creates_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.db");
+        std::fs::write(&empty, b"").unwrap();
+        // Killed after `PRAGMA journal_mode = WAL` (which writes the header) and before the migration.
+        let header = dir.path().join("header.db");
+        Connection::open(&header)
+            .unwrap()
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
+            .unwrap();
+        for path in [&empty, &header] {
+            assert!(matches!(Store::open(path, Mode::Read), Err(StoreError::Missing(p)) if p == *path));
+            Store::open(path, Mode::Create).unwrap();
+            let mut store = Store::open(path, Mode::Read).unwrap();
+            let runs = store.read(|db| db.runs()).unwrap();
+            assert!(runs.is_empty());
+        }
+        // A database of something else (tables, no billc schema) is not taken for a missing ledger.
+        let other = dir.path().join("other.db");
+        Connection::open(&other)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x)")
+            .unwrap();
+        assert!(matches!(
+            Store::open(&other, Mode::Read),
+            Err(StoreError::Corrupt { .. })
+        ));
+    }
+
+    /// A new ledger is made under a name of its own and linked into place; what a killed creation
+    /// left (its process gone) is removed, and nothing else is left beside the ledger.
+    #[test]
+    fn a_new_ledger_appears_whole_and_a_killed_creation_is_cleaned_up() {
+        let dir = tempfile::tempdir().unwrap();
+        // Above Linux's largest pid: no process has it.
+        let stale = dir.path().join(".billing.db.creating-4194305");
+        std::fs::write(&stale, b"").unwrap();
+        std::fs::write(dir.path().join(".billing.db.creating-4194305-journal"), b"x").unwrap();
+        let path = dir.path().join("billing.db");
+        let mut store = Store::open(&path, Mode::Create).unwrap();
+        assert!(store.read(|db| db.runs()).unwrap().is_empty());
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["billing.db", "billing.db-shm", "billing.db-wal"]);
+        drop(store);
+        assert!(Store::open(&path, Mode::Read).is_ok());
+    }
 }
