@@ -129,6 +129,9 @@ pub enum LedgerCommand {
         status: Option<String>,
         #[arg(long)]
         site: Option<String>,
+        /// A customer id of `customers.csv`: its documents and those of every account under it.
+        #[arg(long)]
+        customer: Option<String>,
         #[command(flatten)]
         read: ReadArgs,
     },
@@ -452,14 +455,33 @@ pub fn ledger(console: &Console, command: &LedgerCommand) -> Outcome {
             Ok(ExitCode::SUCCESS)
         }),
         LedgerCommand::Invoices {
-            period, status, site, ..
+            period,
+            status,
+            site,
+            customer,
+            ..
         } => {
             let status = match parse_status(console, status.as_deref())? {
                 Ok(s) => s,
                 Err(code) => return Ok(code),
             };
             store
-                .read(|db| Ok(db.select(period.as_deref(), status, site.as_deref())?))
+                .read(|db| {
+                    let docs = db.select(period.as_deref(), status, site.as_deref())?;
+                    let Some(customer) = customer else {
+                        return Ok(docs);
+                    };
+                    let master = db.customers()?.into_iter().map(|c| (c.id.clone(), c)).collect();
+                    Ok(docs
+                        .into_iter()
+                        .filter(|d| {
+                            d.content
+                                .customer_id
+                                .as_deref()
+                                .is_some_and(|id| billc_ledger::record::ancestry(&master, id).contains(customer))
+                        })
+                        .collect())
+                })
                 .map(|docs| print_documents(console, &docs, json))
         }
         LedgerCommand::History { number, .. } => history(console, &mut store, number, json),

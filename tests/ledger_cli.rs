@@ -168,6 +168,7 @@ fn a_month_in_the_ledger() {
         "--ledger",
         l,
     ]);
+    go(&["ledger", "invoices", "--customer", "HEALTH", "--ledger", l]);
     go(&["ledger", "history", "9001-202503-01", "--ledger", l]);
     go(&["ledger", "runs", "--ledger", l]);
     go(&["ledger", "verify", "--ledger", l]);
