@@ -589,7 +589,11 @@ fn withdraw(
             )?;
             book.set_status(current.id, Status::Voided);
             db.link_run(run, current.id, "withdrawn")?;
-        } else if current.status.was_sent() && current.status != Status::Credited {
+        } else if current.status.was_sent()
+            && current.status != Status::Credited
+            // An earlier run (or `billc credit`) is already crediting it: one credit note is enough.
+            && !db.credit_notes_of(current.id)?.iter().any(|n| n.status != Status::Voided)
+        {
             let note = credit_note(db, actor, Some(run), book, &current, &why)?;
             db.link_run(run, note.id, "credit_note")?;
             recorded.counts.credit_notes += 1;

@@ -285,6 +285,9 @@ fn an_invoice_the_rerun_no_longer_bills_is_withdrawn_but_a_failed_contract_withd
     assert_eq!(r.counts.withdrawn, 2);
     assert_eq!(l.doc(A).status, Status::Voided);
     assert_eq!(r.credit_notes, vec!["0239-202503-01-02"]);
+    // Billing nothing again credits nothing again: the credit note is already there.
+    let (r, _, _) = l.run_with(&ana, input(&["0238", "0239"]), Vec::new());
+    assert_eq!((r.counts.withdrawn, r.credit_notes.len()), (0, 0));
     // A run of other contracts withdraws nothing of these.
     let (r, _, _) = l.run_with(&ana, input(&["0500"]), Vec::new());
     assert_eq!(r.counts.withdrawn, 0);
