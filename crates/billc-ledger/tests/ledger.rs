@@ -4,7 +4,11 @@
 
 #![expect(clippy::unwrap_used, reason = "tests: a failure is a test failure")]
 
-use billc_billing::invoice::{Exception, ExceptionKind, Invoice, InvoiceLine, Status as RunStatus, TraceNode};
+mod common;
+
+use common::{input, invoice};
+
+use billc_billing::invoice::{Exception, ExceptionKind, Invoice, Status as RunStatus};
 use billc_ledger::actions::{self, Adjustment, Command, Selection};
 use billc_ledger::model::{Customer, Document, Kind, Status};
 use billc_ledger::payments::{self, GroupBy};
@@ -14,7 +18,6 @@ use billc_ledger::{Actor, Mode, Store, verify};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 struct Ledger {
@@ -42,53 +45,6 @@ fn with_roles(name: &str, roles: &Roles) -> Actor {
     Actor {
         roles: Some(roles.clone()),
         ..actor(name)
-    }
-}
-
-fn line(title: &str, amount: Decimal) -> InvoiceLine {
-    InvoiceLine {
-        title: title.into(),
-        description: String::new(),
-        gl: "4790".into(),
-        amount,
-        tags: vec!["fixed_fee".into()],
-        trace: TraceNode::default(),
-    }
-}
-
-/// A run's invoice for `site`, group 1, March 2025, with these lines.
-fn invoice(site: &str, lines: &[(&str, Decimal)]) -> Invoice {
-    let lines: Vec<InvoiceLine> = lines.iter().map(|(t, a)| line(t, *a)).collect();
-    Invoice {
-        number: format!("{site}-202503-01-01"),
-        site: site.into(),
-        contract: format!("contracts/{site}.bill"),
-        customer: format!("Customer {site}"),
-        group: 1,
-        group_title: None,
-        period: "2025-03".into(),
-        date: NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
-        due: NaiveDate::from_ymd_opt(2025, 4, 30),
-        terms: "Due in 30 Days".into(),
-        status: RunStatus::Ready,
-        status_reasons: Vec::new(),
-        total: lines.iter().map(|l| l.amount).sum(),
-        lines,
-    }
-}
-
-fn input(sites: &[&str]) -> RunInput {
-    RunInput {
-        period: "2025-03".into(),
-        contracts_digest: "blake3:c".into(),
-        data_digest: "blake3:d".into(),
-        billc_version: "test".into(),
-        started_at: "2025-04-02T08:59:00.000Z".into(),
-        options: "{}".into(),
-        refused: false,
-        contracts: sites.iter().map(|s| format!("contracts/{s}.bill")).collect(),
-        customers: Vec::new(),
-        site_customers: BTreeMap::new(),
     }
 }
 

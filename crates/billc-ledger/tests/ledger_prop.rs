@@ -9,12 +9,13 @@
 
 #![expect(clippy::unwrap_used, reason = "tests: a failure is a test failure")]
 
-use billc_billing::invoice::{Invoice, InvoiceLine, Status as RunStatus, TraceNode};
+mod common;
+
+use billc_billing::invoice::Invoice;
 use billc_ledger::actions::{self, Adjustment, Command, Selection};
 use billc_ledger::model::{Kind, Status};
-use billc_ledger::record::{self, RunInput};
+use billc_ledger::record;
 use billc_ledger::{Actor, Mode, Store, payments, verify};
-use chrono::NaiveDate;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -51,53 +52,12 @@ fn cents(c: i64) -> Decimal {
     Decimal::new(c, 2)
 }
 
-fn invoice(site: &str, amount: Decimal) -> Invoice {
-    Invoice {
-        number: format!("{site}-202503-01-01"),
-        site: site.into(),
-        contract: format!("contracts/{site}.bill"),
-        customer: format!("Customer {site}"),
-        group: 1,
-        group_title: None,
-        period: "2025-03".into(),
-        date: NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
-        due: NaiveDate::from_ymd_opt(2025, 4, 30),
-        terms: "Due in 30 Days".into(),
-        status: RunStatus::Ready,
-        status_reasons: Vec::new(),
-        total: amount,
-        lines: vec![InvoiceLine {
-            title: "Fee".into(),
-            description: String::new(),
-            gl: "4790".into(),
-            amount,
-            tags: vec![],
-            trace: TraceNode::default(),
-        }],
-    }
-}
-
-fn input() -> RunInput {
-    RunInput {
-        period: "2025-03".into(),
-        contracts_digest: "blake3:c".into(),
-        data_digest: "blake3:d".into(),
-        billc_version: "test".into(),
-        started_at: "2025-04-01T00:00:00.000Z".into(),
-        options: "{}".into(),
-        refused: false,
-        contracts: SITES.iter().map(|s| format!("contracts/{s}.bill")).collect(),
-        customers: Vec::new(),
-        site_customers: BTreeMap::new(),
-    }
-}
-
 /// The invoices of a run: a site's amount is 1,000 × its choice (so runs repeat amounts often).
 fn run_invoices(amounts: &[Option<u32>; 3]) -> Vec<Invoice> {
     SITES
         .iter()
         .zip(amounts)
-        .filter_map(|(s, a)| a.map(|a| invoice(s, cents(i64::from(a) * 100_000))))
+        .filter_map(|(s, a)| a.map(|a| common::invoice(s, &[("Fee", cents(i64::from(a) * 100_000))])))
         .collect()
 }
 
@@ -137,7 +97,7 @@ fn check(ops: Vec<Op>) {
             Op::Run(amounts) => {
                 let mut invoices = run_invoices(&amounts);
                 let mut exceptions = Vec::new();
-                record::record_run(&mut store, &ana, &input(), &mut invoices, &mut exceptions).unwrap();
+                record::record_run(&mut store, &ana, &common::input(&SITES), &mut invoices, &mut exceptions).unwrap();
                 last_run = Some(amounts);
             }
             Op::Approve(s) => {
@@ -204,7 +164,7 @@ fn check(ops: Vec<Op>) {
     let before = store.read(|db| db.select(None, None, None)).unwrap();
     let mut invoices = run_invoices(&amounts);
     let mut exceptions = Vec::new();
-    let r = record::record_run(&mut store, &ana, &input(), &mut invoices, &mut exceptions).unwrap();
+    let r = record::record_run(&mut store, &ana, &common::input(&SITES), &mut invoices, &mut exceptions).unwrap();
     let after = store.read(|db| db.select(None, None, None)).unwrap();
     assert_eq!(
         after, before,
