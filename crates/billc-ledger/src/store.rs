@@ -341,39 +341,32 @@ impl Store {
     /// Runs `work` in one transaction: committed if it returns `Ok`, rolled back otherwise (and if
     /// the process dies inside it).
     pub fn write<T, E: From<StoreError>>(&mut self, work: impl FnOnce(&Db<'_>) -> Result<T, E>) -> Result<T, E> {
-        let path = self.path.clone();
-        let sqlite = |error| StoreError::Sqlite {
-            path: path.clone(),
-            error,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sqlite)?;
-        let out = work(&Db {
-            conn: &tx,
-            path: &self.path,
-        })?;
-        tx.commit().map_err(sqlite)?;
-        Ok(out)
+        self.transaction(TransactionBehavior::Immediate, true, work)
     }
 
     /// Runs `work` over one consistent snapshot (a read transaction).
     pub fn read<T, E: From<StoreError>>(&mut self, work: impl FnOnce(&Db<'_>) -> Result<T, E>) -> Result<T, E> {
+        self.transaction(TransactionBehavior::Deferred, false, work)
+    }
+
+    /// One transaction around `work`: committed (`commit`) or ended without writing.
+    fn transaction<T, E: From<StoreError>>(
+        &mut self,
+        behavior: TransactionBehavior,
+        commit: bool,
+        work: impl FnOnce(&Db<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let path = self.path.clone();
         let sqlite = |error| StoreError::Sqlite {
             path: path.clone(),
             error,
         };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(sqlite)?;
+        let tx = self.conn.transaction_with_behavior(behavior).map_err(sqlite)?;
         let out = work(&Db {
             conn: &tx,
             path: &self.path,
         })?;
-        tx.finish().map_err(sqlite)?;
+        if commit { tx.commit() } else { tx.finish() }.map_err(sqlite)?;
         Ok(out)
     }
 }
